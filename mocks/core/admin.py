@@ -1,0 +1,141 @@
+"""The control API under ``/__admin/``, the same on every emulator.
+
+Its routes come from ``contracts/admin/openapi.yaml`` and go through the same pipeline as a
+vendor's, so its requests are validated and its answers shaped like any other. A vendor's own
+actions come from its ``admin.yaml`` and are handled by the vendor's provider.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING, Any
+
+from .clock import parse_instant
+from .errors import HttpError, admin_error
+from .faults import FaultError
+from .journal import Query
+from .paths import contracts_dir
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from .emulator import Call, Emulator, Reply
+    from .validation import Problem
+
+TOKEN_HEADER = "X-Trackmock-Admin-Token"
+
+
+class AdminApi:
+    """Hooks and handlers of the control API."""
+
+    error = admin_error
+
+    def __init__(self, emulator: Emulator) -> None:
+        from .contracts import Contract
+
+        self.emulator = emulator
+        self.contract = Contract.from_path(contracts_dir() / "admin" / "openapi.yaml")
+        vendor_doc = emulator.provider.admin_contract()
+        self.vendor_contract = Contract.from_path(vendor_doc) if vendor_doc else None
+
+    def register(self, app: Flask) -> None:
+        own = set(self.contract.operations)
+        for operation in self.contract.operations.values():
+            self.emulator._route(app, operation, self, self)
+        if self.vendor_contract is not None:
+            for operation in self.vendor_contract.operations.values():
+                if operation.id in own:
+                    raise ValueError(f"vendor control action {operation.id} shadows a core one")
+                self.emulator._route(app, operation, self, self.emulator.provider)
+
+    # -- hooks ---------------------------------------------------------------------------
+
+    def authenticate(self, call: Call) -> None:
+        expected = self.emulator.settings.admin_token
+        if not expected:
+            return
+        given = call.request.headers.get(TOKEN_HEADER, "")
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise admin_error(401, f"the control API needs the {TOKEN_HEADER} header")
+
+    def admit(self, call: Call) -> None:
+        """The control API has no usage rules."""
+
+    def invalid(self, call: Call, problems: list[Problem]) -> HttpError:
+        return admin_error(
+            400,
+            "; ".join(p.describe() for p in problems),
+            problems=[p.to_json() for p in problems],
+        )
+
+    # -- handlers (named by operationId) ---------------------------------------------------
+
+    def getHealth(self, call: Call) -> dict[str, Any]:
+        return {"status": "ok", "vendor": self.emulator.name}
+
+    def resetEmulator(self, call: Call) -> None:
+        self.emulator.reset()
+
+    def getCredentials(self, call: Call) -> dict[str, Any]:
+        return {"vendor": self.emulator.name, **self.emulator.describe()}
+
+    def getClock(self, call: Call) -> dict[str, Any]:
+        return self.emulator.clock.snapshot()
+
+    def moveClock(self, call: Call) -> dict[str, Any]:
+        body = call.body
+        clock = self.emulator.clock
+        try:
+            if "set" in body:
+                clock.set(parse_instant(body["set"]))
+            if "advance" in body:
+                clock.advance(float(body["advance"]))
+        except ValueError as exc:
+            raise admin_error(400, str(exc)) from exc
+        if "freeze" in body:
+            clock.freeze(bool(body["freeze"]))
+        return clock.snapshot()
+
+    def listJournal(self, call: Call) -> dict[str, Any]:
+        query = Query(**call.query)
+        journal = self.emulator.journal
+        return {
+            "entries": [entry.to_json() for entry in journal.select(query)],
+            "recorded": journal.recorded,
+            "size": journal.size,
+        }
+
+    def clearJournal(self, call: Call) -> None:
+        self.emulator.journal.clear()
+
+    def listFaults(self, call: Call) -> dict[str, Any]:
+        return {"faults": [fault.to_json() for fault in self.emulator.faults.list()]}
+
+    def addFault(self, call: Call) -> Reply:
+        from .emulator import Reply
+
+        try:
+            fault = self.emulator.faults.add(call.body)
+        except FaultError as exc:
+            raise admin_error(400, str(exc)) from exc
+        return Reply(body=fault.to_json(), status=201)
+
+    def clearFaults(self, call: Call) -> None:
+        self.emulator.faults.clear()
+
+    def closeSockets(self, call: Call) -> dict[str, Any]:
+        code = (call.body or {}).get("code", 1001)
+        sockets = list(self.emulator.open_sockets)
+        for connection in sockets:
+            connection.close_soon(code)
+        return {"closed": len(sockets)}
+
+    def listViolations(self, call: Call) -> dict[str, Any]:
+        return {
+            "violations": list(self.emulator.violations),
+            "errors": list(self.emulator.handler_errors),
+        }
+
+    def clearViolations(self, call: Call) -> None:
+        self.emulator.violations.clear()
+        self.emulator.handler_errors.clear()

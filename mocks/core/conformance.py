@@ -1,0 +1,113 @@
+"""Checks of what an emulator sends against its contract: HTTP responses and socket frames.
+
+Each check returns messages in the form "Received … / Documented …" (empty when all is well).
+The emulator records them as violations when ``check_responses`` is on; the tests fail on any.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from .contracts import Contract, pointer_escape
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response
+
+    from .contracts import Operation
+
+_TEXT_MEDIA = ("text/plain", "text/csv")
+
+
+def _schema_errors(contract: Contract, location: str, value: Any) -> list[str]:
+    validator = contract.validator(location)
+    return [
+        f"at {'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}"
+        for error in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))[:5]
+    ]
+
+
+def _documented_media(media: str, contents: dict[str, str | None]) -> str | None:
+    if media in contents:
+        return media
+    for candidate in contents:
+        if candidate in ("*/*", media.split("/")[0] + "/*"):
+            return candidate
+    return None
+
+
+def check_http_response(operation: Operation, response: Response) -> list[str]:
+    """Whether ``response`` is one the contract documents for ``operation``."""
+    status = response.status_code
+    where = f"{operation.method} {operation.path}"
+    contents = operation.response(status)
+    if contents is None:
+        documented = ", ".join(sorted(operation.responses)) or "none"
+        return [f"{where}: Received status {status} / Documented: {documented}"]
+    body = response.get_data()
+    if not contents:
+        if body:
+            return [f"{where} {status}: Received a body / Documented: no content"]
+        return []
+    media = response.mimetype or ""
+    documented = _documented_media(media, contents)
+    if documented is None:
+        listed = ", ".join(sorted(contents))
+        return [
+            f"{where} {status}: Received Content-Type {media or '(none)'} / Documented: {listed}"
+        ]
+    schema = contents[documented]
+    if schema is None:
+        return []
+    if media.startswith(_TEXT_MEDIA):
+        value: Any = body.decode("utf-8", "replace")
+    else:
+        try:
+            value = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return [f"{where} {status}: Received a body that is not JSON / Documented: JSON"]
+    return [
+        f"{where} {status}: Received a body that breaks the schema / Documented: {schema}: {err}"
+        for err in _schema_errors(operation.contract, schema, value)
+    ]
+
+
+class MessageCatalog:
+    """The messages of an AsyncAPI 3 document, by name, with their payload schemas."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        messages = contract.document.get("components", {}).get("messages", {})
+        self.payloads: dict[str, str] = {}
+        for name, message in messages.items():
+            location = contract.location("components", "messages", name)
+            resolved, resolved_loc = contract.deref(message, location)
+            if isinstance(resolved, dict) and "payload" in resolved:
+                self.payloads[name] = f"{resolved_loc}/{pointer_escape('payload')}"
+
+    def match(self, value: Any, names: list[str] | None = None) -> tuple[str | None, list[str]]:
+        """The first message (of ``names``, or of all) whose payload ``value`` satisfies,
+        else None and, per candidate, why it did not."""
+        reasons = []
+        for name in names or sorted(self.payloads):
+            errors = _schema_errors(self.contract, self.payloads[name], value)
+            if not errors:
+                return name, []
+            reasons.append(f"{name}: {errors[0]}")
+        return None, reasons
+
+
+def check_frame(catalog: MessageCatalog, text: str, names: list[str] | None = None) -> list[str]:
+    """Whether a text frame sent by the server is one of the documented messages."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        value = text
+    name, reasons = catalog.match(value, names)
+    if name is not None:
+        return []
+    return [
+        f"frame {text[:120]!r}: Received an undocumented message / Documented: "
+        + "; ".join(reasons)
+    ]

@@ -1,0 +1,354 @@
+"""Load OpenAPI 3.1 contracts with their JSON Schema files; list operations; make validators.
+
+One loader for everything that reads a contract: the emulators, the tests, the drift check and
+the contract diff. Every YAML and JSON file in a contract's folder is registered under its
+``file://`` URI, so ``$ref``s across files resolve with no network.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urldefrag, urljoin
+
+import yaml
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+    from referencing import Registry
+
+    from .records import Shape
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
+_DOC_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class ContractError(ValueError):
+    """A contract that cannot be loaded or used; the message names the file and the place."""
+
+
+class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+    """YAML as JSON sees it: timestamps stay strings, so examples compare with JSON traffic."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_document(path: Path) -> Any:
+    """Parse a YAML or JSON file (JSON is YAML, but orjson is much faster for it)."""
+    data = path.read_bytes()
+    if path.suffix == ".json":
+        import orjson
+
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise ContractError(f"{path}: not valid JSON: {exc}") from exc
+    try:
+        return yaml.load(data, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def pointer_escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def check_date_time(value: object) -> bool:
+    """RFC 3339 date-time: a date, a time and an offset (``Z`` or ``+hh:mm``)."""
+    if not isinstance(value, str):
+        return True
+    if not re.fullmatch(
+        r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", value
+    ):
+        return False
+    try:
+        datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    location: str
+    required: bool
+    schema: dict[str, Any]
+    schema_uri: str
+    style: str
+    explode: bool
+    contract: Contract = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method on one path, as the contract describes it."""
+
+    id: str
+    method: str
+    path: str
+    parameters: tuple[Parameter, ...]
+    body: dict[str, str]
+    """Media type -> schema URI of the request body."""
+    body_required: bool
+    responses: dict[str, dict[str, str | None]]
+    """Status ("200", "4XX", "default") -> media type -> schema URI (None: no schema)."""
+    secured: bool
+    extensions: dict[str, Any]
+    contract: Contract = field(repr=False, compare=False)
+
+    @property
+    def rule(self) -> str:
+        """The path as a Flask URL rule."""
+        return re.sub(r"\{([^}/]+)\}", lambda m: f"<{_param_key(m.group(1))}>", self.path)
+
+    @property
+    def path_names(self) -> dict[str, str]:
+        """Flask-safe keyword -> the contract's path parameter name."""
+        return {_param_key(name): name for name in re.findall(r"\{([^}/]+)\}", self.path)}
+
+    def response(self, status: int) -> dict[str, str | None] | None:
+        """The documented contents for ``status`` (exact, then ``4XX``-style, then default)."""
+        found = self.responses.get(str(status))
+        if found is None:
+            found = self.responses.get(f"{str(status)[0]}XX")
+        if found is None:
+            found = self.responses.get("default")
+        return found
+
+    def documents_status(self, status: int) -> bool:
+        return self.response(status) is not None
+
+
+def _param_key(name: str) -> str:
+    return re.sub(r"\W", "_", name)
+
+
+class Contract:
+    """An OpenAPI document with every schema file beside it.
+
+    Use ``Contract.from_path`` for a file on disk, ``Contract.from_dict`` for a document in
+    memory (``resources`` maps further URIs to documents it refers to).
+    """
+
+    def __init__(self, document: dict[str, Any], uri: str, resources: dict[str, Any]) -> None:
+        if not isinstance(document, dict):
+            raise ContractError(f"{uri}: a contract is a mapping at the top level")
+        self.document = document
+        self.uri = uri
+        self.resources = {uri: document, **resources}
+        self._validators: dict[str, Validator] = {}
+        self._shapes: dict[str, Shape] = {}
+        self.memo: dict[Any, Any] = {}
+        """Things derived from this contract by other modules, cached with it."""
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> Contract:
+        path = Path(path).resolve()
+        if not path.is_file():
+            raise ContractError(f"{path}: no such contract file")
+        resources = {}
+        for other in sorted(path.parent.rglob("*")):
+            if other.suffix in _DOC_SUFFIXES and other.is_file() and other != path:
+                resources[other.as_uri()] = read_document(other)
+        return cls(read_document(path), path.as_uri(), resources)
+
+    @classmethod
+    def from_dict(
+        cls,
+        document: dict[str, Any],
+        *,
+        uri: str = "urn:trackmock:contract",
+        resources: dict[str, Any] | None = None,
+    ) -> Contract:
+        return cls(document, uri, dict(resources or {}))
+
+    @property
+    def title(self) -> str:
+        return str(self.document.get("info", {}).get("title", ""))
+
+    @property
+    def info(self) -> dict[str, Any]:
+        info = self.document.get("info", {})
+        return info if isinstance(info, dict) else {}
+
+    @cached_property
+    def registry(self) -> Registry:
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT202012
+
+        return Registry().with_resources(
+            (uri, Resource.from_contents(contents, default_specification=DRAFT202012))
+            for uri, contents in self.resources.items()
+        )
+
+    def resolve(self, location: str) -> Any:
+        """The contents at an absolute ``uri#/json/pointer`` location."""
+        base, fragment = urldefrag(location)
+        try:
+            node = self.resources[base]
+        except KeyError:
+            raise ContractError(f"{location}: no such document in this contract") from None
+        for part in [p for p in fragment.split("/") if p] if fragment else []:
+            key = part.replace("~1", "/").replace("~0", "~")
+            try:
+                node = node[int(key)] if isinstance(node, list) else node[key]
+            except (KeyError, IndexError, ValueError, TypeError):
+                raise ContractError(f"{location}: the pointer does not resolve") from None
+        return node
+
+    def deref(self, node: Any, location: str) -> tuple[Any, str]:
+        """Follow ``$ref``s from ``node`` (found at ``location``) to what they point at."""
+        seen = set()
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            target = urljoin(location, node["$ref"])
+            if "#" not in target:
+                target += "#"
+            if target in seen:
+                raise ContractError(f"{location}: $ref cycle through {target}")
+            seen.add(target)
+            node, location = self.resolve(target), target
+        return node, location
+
+    def location(self, *parts: str | int) -> str:
+        """The absolute location of a place in the main document."""
+        return self.uri + "#" + "".join("/" + pointer_escape(str(part)) for part in parts)
+
+    def schema_uri(self, ref: str) -> str:
+        """The absolute location of a schema given relative to the main document."""
+        target = urljoin(self.uri, ref)
+        return target if "#" in target else target + "#"
+
+    @cached_property
+    def operations(self) -> dict[str, Operation]:
+        """Every operation by ``operationId``."""
+        found: dict[str, Operation] = {}
+        for operation in self._walk_operations():
+            if operation.id in found:
+                raise ContractError(f"{self.uri}: operationId {operation.id!r} is used twice")
+            found[operation.id] = operation
+        return found
+
+    def _walk_operations(self) -> Iterator[Operation]:
+        paths = self.document.get("paths") or {}
+        top_security = self.document.get("security")
+        for path, item in paths.items():
+            item_loc = self.location("paths", path)
+            item, item_loc = self.deref(item, item_loc)
+            shared = item.get("parameters", [])
+            for method in HTTP_METHODS:
+                if method not in item:
+                    continue
+                raw = item[method]
+                op_loc = f"{item_loc}/{method}"
+                op_id = raw.get("operationId")
+                if not op_id:
+                    raise ContractError(f"{op_loc}: the operation has no operationId")
+                params = self._parameters(shared, f"{item_loc}/parameters", raw, op_loc)
+                body, body_required = self._request_body(raw, op_loc)
+                security = raw.get("security", top_security)
+                secured = bool(security) and any(requirement for requirement in security)
+                yield Operation(
+                    id=op_id,
+                    method=method.upper(),
+                    path=path,
+                    parameters=params,
+                    body=body,
+                    body_required=body_required,
+                    responses=self._responses(raw, op_loc),
+                    secured=secured,
+                    extensions={k: v for k, v in raw.items() if k.startswith("x-")},
+                    contract=self,
+                )
+
+    def _parameters(
+        self, shared: list[Any], shared_loc: str, raw: dict[str, Any], op_loc: str
+    ) -> tuple[Parameter, ...]:
+        merged: dict[tuple[str, str], Parameter] = {}
+        sources = [(p, f"{shared_loc}/{i}") for i, p in enumerate(shared)]
+        sources += [
+            (p, f"{op_loc}/parameters/{i}") for i, p in enumerate(raw.get("parameters", []))
+        ]
+        for node, loc in sources:
+            param, param_loc = self.deref(node, loc)
+            schema = param.get("schema", {})
+            schema_loc = f"{param_loc}/schema"
+            resolved, _ = self.deref(schema, schema_loc)
+            location = param["in"]
+            style = param.get("style", "simple" if location in ("path", "header") else "form")
+            merged[(param["name"], location)] = Parameter(
+                name=param["name"],
+                location=location,
+                required=bool(param.get("required", location == "path")),
+                schema=resolved,
+                schema_uri=schema_loc,
+                style=style,
+                explode=bool(param.get("explode", style == "form")),
+                contract=self,
+            )
+        return tuple(merged.values())
+
+    def _request_body(self, raw: dict[str, Any], op_loc: str) -> tuple[dict[str, str], bool]:
+        if "requestBody" not in raw:
+            return {}, False
+        body, body_loc = self.deref(raw["requestBody"], f"{op_loc}/requestBody")
+        content = body.get("content", {})
+        media = {
+            media_type: f"{body_loc}/content/{pointer_escape(media_type)}/schema"
+            for media_type in content
+        }
+        return media, bool(body.get("required", False))
+
+    def _responses(self, raw: dict[str, Any], op_loc: str) -> dict[str, dict[str, str | None]]:
+        out: dict[str, dict[str, str | None]] = {}
+        for status, node in (raw.get("responses") or {}).items():
+            response, loc = self.deref(node, f"{op_loc}/responses/{pointer_escape(str(status))}")
+            contents: dict[str, str | None] = {}
+            for media_type, media in (response.get("content") or {}).items():
+                has_schema = isinstance(media, dict) and "schema" in media
+                contents[media_type] = (
+                    f"{loc}/content/{pointer_escape(media_type)}/schema" if has_schema else None
+                )
+            out[str(status)] = contents
+        return out
+
+    def validator(self, location: str) -> Validator:
+        """A JSON Schema 2020-12 validator for the schema at ``location`` (cached)."""
+        found = self._validators.get(location)
+        if found is None:
+            from jsonschema import Draft202012Validator, FormatChecker
+
+            checker = FormatChecker()
+            checker.checks("date-time")(check_date_time)
+            found = Draft202012Validator(
+                {"$ref": location}, registry=self.registry, format_checker=checker
+            )
+            self._validators[location] = found
+        return found
+
+    def shape(self, location: str) -> Shape:
+        """The record shaper for the schema at ``location`` (cached); see ``records``."""
+        found = self._shapes.get(location)
+        if found is None:
+            from .records import compile_shape
+
+            found = compile_shape(self, location)
+            self._shapes[location] = found
+        return found
+
+    def build(self, ref: str, values: dict[str, Any]) -> dict[str, Any]:
+        """A record of the schema at ``ref`` (relative to the document) from ``values``,
+        with every field the schema lists and defaults where a value is missing."""
+        built = self.shape(self.schema_uri(ref)).shape(values)
+        if not isinstance(built, dict):
+            raise ContractError(f"{ref}: not an object schema")
+        return built

@@ -1,0 +1,378 @@
+"""One emulator: a vendor's provider on the core's request pipeline, as a Flask app.
+
+Every operation of the vendor's contract becomes a route. A request then goes through one
+pipeline, written once here:
+
+    authenticate -> admit (rate and usage rules) -> validate against the contract
+    -> the provider's handler (named by operationId) -> shape the reply by the contract
+    -> check the reply against the contract (when ``check_responses`` is on)
+
+Journal and faults sit in front of it, in the ASGI layer (``asgi.py``), so they also see
+requests that never reach a route.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import orjson
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from .clock import Clock
+from .contracts import Contract, Operation
+from .errors import JSON, ErrorShape, HttpError, admin_error
+from .faults import Faults
+from .journal import Journal
+from .settings import CoreSettings
+from .validation import Parsed, Problem, parse_request
+
+if TYPE_CHECKING:
+    from .conformance import MessageCatalog
+    from .tls import ServerTls
+    from .websocket import SocketConnection
+
+log = logging.getLogger("trackmock")
+
+SocketHandler = Callable[["SocketConnection"], Awaitable[None]]
+
+
+@dataclass
+class Reply:
+    """What a handler answers. ``body`` is shaped by the contract; ``raw`` is sent as is."""
+
+    body: Any = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+    content_type: str = JSON
+
+    @classmethod
+    def empty(cls, status: int = 204, headers: Mapping[str, str] | None = None) -> Reply:
+        return cls(status=status, raw=b"", content_type="", headers=dict(headers or {}))
+
+    @classmethod
+    def encoded(cls, raw: bytes, status: int = 200, content_type: str = JSON) -> Reply:
+        return cls(status=status, raw=raw, content_type=content_type)
+
+
+@dataclass
+class Call:
+    """One request on its way through the pipeline."""
+
+    operation: Operation
+    request: Any
+    emulator: Emulator
+    path_args: dict[str, str]
+    params: Parsed = field(default_factory=Parsed)
+    principal: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    """Headers any step adds to the response (a warning, a cookie)."""
+
+    @property
+    def now(self) -> float:
+        return self.emulator.clock.now()
+
+    @property
+    def query(self) -> dict[str, Any]:
+        return self.params.query
+
+    @property
+    def path(self) -> dict[str, Any]:
+        return self.params.path
+
+    @property
+    def body(self) -> Any:
+        return self.params.body
+
+
+class Provider:
+    """A vendor: its rules (the hooks below) and its handlers (methods named by operationId).
+
+    Subclasses set ``name`` and ``error`` (the vendor's error shape) and implement ``reset``
+    and ``credentials``. The emulator is built around it by ``Emulator``.
+    """
+
+    name: ClassVar[str]
+    error: ClassVar[ErrorShape]
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    @property
+    def clock(self) -> Clock:
+        return self.emulator.clock
+
+    @property
+    def contract(self) -> Contract:
+        return self.emulator.contract
+
+    def reset(self) -> None:
+        """Load the starting state (fixtures); called at start and on ``/__admin/reset``."""
+        raise NotImplementedError
+
+    def credentials(self) -> dict[str, Any]:
+        """What a client needs to log in (shown by the CLI and ``/__admin/credentials``)."""
+        raise NotImplementedError
+
+    def authenticate(self, call: Call) -> Any:
+        """Return who is calling, or raise the vendor's refusal. Runs on secured operations."""
+        return None
+
+    def admit(self, call: Call) -> None:
+        """Apply usage rules (rate limits, polling rules) before the request is handled."""
+
+    def invalid(self, call: Call, problems: list[Problem]) -> HttpError:
+        """The refusal for a request that breaks the contract."""
+        if any(p.kind == "unsupported" for p in problems):
+            return self.error(415, problems[0].describe())
+        return self.error(400, "; ".join(p.describe() for p in problems))
+
+    def not_found(self, path: str) -> HttpError:
+        return self.error(404, f"no resource at {path}")
+
+    def method_not_allowed(self, method: str, path: str, allowed: list[str]) -> HttpError:
+        error = self.error(405, f"{method} is not allowed on {path}")
+        return error.with_headers(Allow=", ".join(allowed))
+
+    def sockets(self) -> dict[str, SocketHandler]:
+        """WebSocket endpoints by path, served on the same port as the REST API."""
+        return {}
+
+    def admin_contract(self) -> Path | None:
+        """An OpenAPI document of the vendor's control actions under ``/__admin/``."""
+        return None
+
+    def asyncapi_contract(self) -> Path | None:
+        """The AsyncAPI document of the vendor's socket messages, if it has sockets."""
+        return None
+
+    def shutdown(self) -> None:
+        """Stop background work (called when the server stops)."""
+
+
+class Emulator:
+    """A vendor's API, its state and the control API, ready to be served.
+
+    Args:
+        provider_class: the vendor's provider.
+        contract_path: the vendor's ``openapi.yaml``.
+        settings: core settings.
+        vendor_settings: the vendor's settings object (the provider reads it).
+        clock: a clock to share (one per emulator by default).
+    """
+
+    def __init__(
+        self,
+        provider_class: type[Provider],
+        contract_path: Path,
+        settings: CoreSettings,
+        vendor_settings: Any = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.vendor_settings = vendor_settings
+        self.clock = clock or Clock(frozen=settings.clock_frozen, start=settings.clock_start)
+        self.journal = Journal(
+            self.clock, size=settings.journal_size, body_limit=settings.journal_body_bytes
+        )
+        self.faults = Faults()
+        self.contract = Contract.from_path(contract_path)
+        self.violations: list[dict[str, Any]] = []
+        self.handler_errors: list[str] = []
+        self.base_url = ""
+        self.tls: ServerTls | None = None
+        """Set by a vendor that serves TLS; the runner listens with it."""
+        self.ca_cert: str | None = None
+        self.provider = provider_class(self)
+        self.name = provider_class.name
+        self.reject_unknown_query = bool(self.contract.info.get("x-reject-unknown-query"))
+        self.sockets = self.provider.sockets()
+        self.open_sockets: set[SocketConnection] = set()
+        self._messages: MessageCatalog | None = None
+        from .admin import AdminApi
+
+        self.admin = AdminApi(self)
+        self.app = self._build_app()
+        self.provider.reset()
+
+    def reset(self) -> None:
+        """Back to the starting state: fixtures, clock, journal, faults, violations."""
+        self.clock.reset()
+        self.journal.clear()
+        self.faults.clear()
+        self.violations.clear()
+        self.handler_errors.clear()
+        self.provider.reset()
+
+    def credentials(self) -> dict[str, Any]:
+        return self.provider.credentials()
+
+    def describe(self) -> dict[str, Any]:
+        """URL, credentials and CA of this emulator, as the ready-file lists them."""
+        out: dict[str, Any] = {"url": self.base_url, "credentials": self.credentials()}
+        if self.ca_cert:
+            out["ca_cert"] = self.ca_cert
+        return out
+
+    # -- the Flask app -------------------------------------------------------------------
+
+    def _build_app(self) -> Flask:
+        app = Flask(f"trackmock.{self.name}")
+        app.url_map.strict_slashes = False
+        for operation in self.contract.operations.values():
+            self._route(app, operation, self.provider, self.provider)
+        self.admin.register(app)
+        app.register_error_handler(HTTPException, self._http_exception)
+        app.register_error_handler(Exception, self._unexpected)
+        return app
+
+    def _route(self, app: Flask, operation: Operation, hooks: Any, handlers: Any) -> None:
+        names = operation.path_names
+        handler = getattr(handlers, operation.id, None)
+
+        def view(**kwargs: str) -> Response:
+            path_args = {names[key]: value for key, value in kwargs.items()}
+            return self.dispatch(operation, path_args, hooks, handler)
+
+        app.add_url_rule(
+            operation.rule,
+            endpoint=f"{operation.contract.uri}#{operation.id}",
+            view_func=view,
+            methods=[operation.method],
+        )
+
+    def dispatch(
+        self, operation: Operation, path_args: dict[str, str], hooks: Any, handler: Any
+    ) -> Response:
+        """Run one request through the pipeline (see the module docstring)."""
+        call = Call(operation, request, self, path_args)
+        try:
+            if operation.secured:
+                call.principal = hooks.authenticate(call)
+            hooks.admit(call)
+            call.params, problems = parse_request(
+                operation,
+                request,
+                path_args,
+                strict=self.settings.strict,
+                reject_unknown_query=self.reject_unknown_query,
+            )
+            if problems:
+                raise hooks.invalid(call, problems)
+            if handler is None:
+                raise hooks.error(
+                    501, f"operation {operation.id} is in the contract but has no handler"
+                )
+            reply = self._reply(operation, handler(call))
+        except HttpError as error:
+            reply = Reply(
+                status=error.status,
+                raw=error.body,
+                content_type=error.content_type,
+                headers=error.headers,
+            )
+        reply.headers.update({k: v for k, v in call.headers.items() if k not in reply.headers})
+        response = Response(reply.raw, status=reply.status, headers=reply.headers)
+        if reply.content_type:
+            response.headers["Content-Type"] = reply.content_type
+        else:
+            response.headers.pop("Content-Type", None)
+        if self.settings.check_responses:
+            self._check_response(operation, response)
+        return response
+
+    def _reply(self, operation: Operation, result: Any) -> Reply:
+        if result is None:
+            return Reply.empty()
+        reply = result if isinstance(result, Reply) else Reply(body=result)
+        if reply.raw is None:
+            reply.raw = orjson.dumps(self.shape(operation, reply.status, reply.body))
+        return reply
+
+    def shape(self, operation: Operation, status: int, body: Any) -> Any:
+        """``body`` shaped by the schema the contract gives for ``status`` (JSON only)."""
+        contents = operation.response(status) or {}
+        schema = contents.get(JSON)
+        if schema is None:
+            return body
+        return operation.contract.shape(schema).shape(body)
+
+    def _check_response(self, operation: Operation, response: Response) -> None:
+        from .conformance import check_http_response
+
+        for message in check_http_response(operation, response):
+            self.violations.append(
+                {
+                    "kind": "response",
+                    "operation": operation.id,
+                    "status": response.status_code,
+                    "message": message,
+                }
+            )
+
+    def check_frame(self, text: str) -> None:
+        """Record a violation when a frame the server sends is not a documented message."""
+        if not self.settings.check_responses:
+            return
+        if self._messages is None:
+            path = self.provider.asyncapi_contract()
+            if path is None:
+                return
+            from .conformance import MessageCatalog
+
+            self._messages = MessageCatalog(Contract.from_path(path))
+        from .conformance import check_frame
+
+        for message in check_frame(self._messages, text):
+            self.violations.append({"kind": "frame", "operation": "socket", "message": message})
+
+    def _error_for(self, path: str) -> ErrorShape:
+        return admin_error if path.startswith("/__admin") else self.provider.error
+
+    def _http_exception(self, exc: HTTPException) -> Response:
+        path = request.path
+        error: HttpError
+        if isinstance(exc, MethodNotAllowed):
+            allowed = sorted(exc.valid_methods or [])
+            if path.startswith("/__admin"):
+                error = admin_error(405, f"{request.method} is not allowed on {path}")
+                error.with_headers(Allow=", ".join(allowed))
+            else:
+                error = self.provider.method_not_allowed(request.method, path, allowed)
+        elif exc.code == 404:
+            error = (
+                admin_error(404, f"no control action at {path}")
+                if path.startswith("/__admin")
+                else self.provider.not_found(path)
+            )
+        else:
+            error = self._error_for(path)(exc.code or 400, exc.description or exc.name)
+        response = Response(error.body, status=error.status, headers=error.headers)
+        response.headers["Content-Type"] = error.content_type
+        return response
+
+    def _unexpected(self, exc: Exception) -> Response:
+        """A bug in the emulator: answered as a 500 in the vendor's shape and kept for tests."""
+        if isinstance(exc, HttpError):
+            response = Response(exc.body, status=exc.status, headers=exc.headers)
+            response.headers["Content-Type"] = exc.content_type
+            return response
+        detail = "".join(traceback.format_exception(exc))
+        self.handler_errors.append(f"{request.method} {request.path}\n{detail}")
+        log.error("emulator error on %s %s\n%s", request.method, request.path, detail)
+        error = self._error_for(request.path)(
+            500, f"internal emulator error: {type(exc).__name__}: {exc}"
+        )
+        response = Response(error.body, status=500)
+        response.headers["Content-Type"] = error.content_type
+        return response
+
+    def shutdown(self) -> None:
+        self.provider.shutdown()

@@ -1,0 +1,173 @@
+"""In-memory state: named sequences, ordered tables with cached encodings, tenants.
+
+A vendor declares its state once (a ``Tenant`` subclass holding ``Table``s) and keeps it in a
+``Store`` keyed by tenant (an organization, an account, a user). Every mutation takes the
+store's lock, so concurrent writers never see a half-made change, and sequences never repeat
+or skip a value.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any, Generic, TypeVar
+
+Record = dict[str, Any]
+Encoder = Callable[[Record], bytes]
+
+
+class Sequences:
+    """Named counters, strictly increasing with no gaps or duplicates under concurrent draws."""
+
+    def __init__(self, starts: dict[str, int] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._starts = dict(starts or {})
+        self._next: dict[str, int] = dict(self._starts)
+
+    def configure(self, name: str, start: int) -> None:
+        """Set where ``name`` starts; takes effect now and after every reset."""
+        with self._lock:
+            self._starts[name] = start
+            self._next[name] = start
+
+    def next(self, name: str) -> int:
+        """Draw the next value of ``name`` (1 unless configured otherwise)."""
+        with self._lock:
+            value = self._next.get(name, self._starts.get(name, 1))
+            self._next[name] = value + 1
+            return value
+
+    def peek(self, name: str) -> int:
+        """The value the next draw of ``name`` will return."""
+        with self._lock:
+            return self._next.get(name, self._starts.get(name, 1))
+
+    def skip_past(self, name: str, used: int) -> None:
+        """Make sure the next draw of ``name`` is above ``used`` (after loading fixed ids)."""
+        with self._lock:
+            if self._next.get(name, self._starts.get(name, 1)) <= used:
+                self._next[name] = used + 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self._next = dict(self._starts)
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+class Table(Generic[K]):
+    """Records by key, in insertion order, each with a cached encoding.
+
+    Keys are kept in a list so that a page anywhere in the table costs the same as the first
+    one; the encoded form of a record is built once and reused until the record changes.
+    """
+
+    def __init__(self, encode: Encoder | None = None) -> None:
+        self._rows: dict[K, Record] = {}
+        self._order: list[K] = []
+        self._encoded: dict[K, bytes] = {}
+        self._encode = encode
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows
+
+    def __iter__(self) -> Iterator[Record]:
+        return (self._rows[key] for key in self._order)
+
+    def keys(self) -> list[K]:
+        return list(self._order)
+
+    def get(self, key: K) -> Record | None:
+        return self._rows.get(key)
+
+    def put(self, key: K, record: Record) -> Record:
+        """Insert or replace ``record`` under ``key``; a new key goes to the end."""
+        if key not in self._rows:
+            self._order.append(key)
+        self._rows[key] = record
+        self._encoded.pop(key, None)
+        return record
+
+    def delete(self, key: K) -> Record | None:
+        record = self._rows.pop(key, None)
+        if record is not None:
+            self._order.remove(key)
+            self._encoded.pop(key, None)
+        return record
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self._order.clear()
+        self._encoded.clear()
+
+    def slice(self, start: int, stop: int, *, reverse: bool = False) -> list[Record]:
+        """Records at positions [start, stop) in insertion order, or counted from the end."""
+        if reverse:
+            total = len(self._order)
+            keys = self._order[max(total - stop, 0) : max(total - start, 0)][::-1]
+        else:
+            keys = self._order[start:stop]
+        return [self._rows[key] for key in keys]
+
+    def encoded(self, key: K) -> bytes:
+        """The record's encoding (built by the table's encoder, then cached)."""
+        cached = self._encoded.get(key)
+        if cached is None:
+            if self._encode is None:
+                raise RuntimeError("this table has no encoder")
+            cached = self._encode(self._rows[key])
+            self._encoded[key] = cached
+        return cached
+
+    def encoded_list(self, records: list[Record], key_of: Callable[[Record], K]) -> bytes:
+        """A JSON array of the given records' cached encodings."""
+        return b"[" + b",".join(self.encoded(key_of(record)) for record in records) + b"]"
+
+
+class Tenant:
+    """Base for a vendor's per-tenant state; subclasses add their tables as attributes."""
+
+    def __init__(self, key: Hashable) -> None:
+        self.key = key
+        self.sequences = Sequences()
+
+
+T = TypeVar("T", bound=Tenant)
+
+
+class Store(Generic[T]):
+    """One emulator's state: tenants made on first use, global sequences, one lock.
+
+    Args:
+        make_tenant: builds the empty state of a tenant from its key.
+    """
+
+    def __init__(self, make_tenant: Callable[[Hashable], T]) -> None:
+        self.lock = threading.RLock()
+        self.sequences = Sequences()
+        self._make_tenant = make_tenant
+        self._tenants: dict[Hashable, T] = {}
+
+    def tenant(self, key: Hashable) -> T:
+        with self.lock:
+            found = self._tenants.get(key)
+            if found is None:
+                found = self._tenants[key] = self._make_tenant(key)
+            return found
+
+    def tenants(self) -> list[T]:
+        with self.lock:
+            return list(self._tenants.values())
+
+    def has_tenant(self, key: Hashable) -> bool:
+        return key in self._tenants
+
+    def reset(self) -> None:
+        """Forget every tenant and rewind every global sequence."""
+        with self.lock:
+            self._tenants.clear()
+            self.sequences.reset()

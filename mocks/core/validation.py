@@ -1,0 +1,302 @@
+"""Check a request against its operation: parameters, content type and body.
+
+``parse_request`` returns the request's values converted to the types the contract gives
+(query strings to integers, booleans, arrays) and every problem found. Strict mode enforces
+every documented requirement; lenient mode lets missing header parameters and undocumented
+content types through, but still refuses values that break a schema.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from werkzeug.datastructures import MultiDict
+    from werkzeug.wrappers import Request
+
+    from .contracts import Operation, Parameter
+
+_INT = re.compile(r"-?\d+")
+_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+_SIMPLE_KEYWORDS = {
+    "type",
+    "enum",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "default",
+    "description",
+    "title",
+    "examples",
+    "example",
+    "minLength",
+    "maxLength",
+}
+MAX_PROBLEMS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a request."""
+
+    location: str
+    """``path``, ``query``, ``header``, ``cookie``, ``body`` or ``content-type``."""
+    name: str
+    """The parameter name, or the JSON path inside the body (``$.person.firstName``)."""
+    message: str
+    kind: str
+    """``missing``, ``invalid``, ``unknown`` or ``unsupported``."""
+
+    def describe(self) -> str:
+        if self.location == "body":
+            where = "request body" if self.name == "$" else f"request body at {self.name}"
+        elif self.location == "content-type":
+            where = "Content-Type"
+        else:
+            where = f"{self.location} parameter '{self.name}'"
+        return f"{where}: {self.message}"
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "location": self.location,
+            "name": self.name,
+            "message": self.message,
+            "kind": self.kind,
+        }
+
+
+@dataclass(slots=True)
+class Parsed:
+    """A request's values, converted to the contract's types."""
+
+    path: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    header: dict[str, Any] = field(default_factory=dict)
+    cookie: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+    media_type: str | None = None
+
+
+class _Invalid(ValueError):
+    pass
+
+
+def _scalar(raw: str, schema: dict[str, Any]) -> Any:
+    """Convert one string to the schema's type; raises ``_Invalid`` with a message."""
+    types = schema.get("type")
+    kinds = [types] if isinstance(types, str) else list(types or [])
+    if "null" in kinds and raw == "":
+        return None
+    if "integer" in kinds:
+        if _INT.fullmatch(raw):
+            return int(raw)
+        if "string" not in kinds and "number" not in kinds:
+            raise _Invalid(f"{raw!r} is not an integer")
+    if "number" in kinds:
+        if _NUMBER.fullmatch(raw):
+            return float(raw) if any(c in raw for c in ".eE") else int(raw)
+        if "string" not in kinds:
+            raise _Invalid(f"{raw!r} is not a number")
+    if "boolean" in kinds:
+        lowered = raw.lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        if "string" not in kinds:
+            raise _Invalid(f"{raw!r} is not true or false")
+    return raw
+
+
+def _simple_check(schema: dict[str, Any]) -> Callable[[Any], str | None] | None:
+    """A fast checker for plain scalar schemas, or None when jsonschema must do it."""
+    if any(key not in _SIMPLE_KEYWORDS and not key.startswith("x-") for key in schema):
+        return None
+    types = schema.get("type")
+    if types not in ("integer", "number", "string", "boolean"):
+        return None
+    enum = schema.get("enum")
+    low, high = schema.get("minimum"), schema.get("maximum")
+    xlow, xhigh = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    min_len, max_len = schema.get("minLength"), schema.get("maxLength")
+
+    def check(value: Any) -> str | None:
+        if enum is not None and value not in enum:
+            return f"{value!r} is not one of {enum}"
+        if low is not None and value < low:
+            return f"{value} is less than the minimum of {low}"
+        if high is not None and value > high:
+            return f"{value} is greater than the maximum of {high}"
+        if xlow is not None and value <= xlow:
+            return f"{value} is not above {xlow}"
+        if xhigh is not None and value >= xhigh:
+            return f"{value} is not below {xhigh}"
+        if min_len is not None and len(value) < min_len:
+            return f"{value!r} is shorter than {min_len} characters"
+        if max_len is not None and len(value) > max_len:
+            return f"{value!r} is longer than {max_len} characters"
+        return None
+
+    return check
+
+
+def _check_value(param: Parameter, value: Any) -> str | None:
+    memo = param.contract.memo
+    key = ("param-check", param.schema_uri)
+    if key not in memo:
+        memo[key] = _simple_check(param.schema)
+    simple = memo[key]
+    if simple is not None:
+        return simple(value)
+    error = next(iter(param.contract.validator(param.schema_uri).iter_errors(value)), None)
+    return None if error is None else error.message
+
+
+def _convert(param: Parameter, values: list[str]) -> Any:
+    schema = param.schema
+    types = schema.get("type")
+    if types == "array" or (isinstance(types, list) and "array" in types):
+        if not param.explode and len(values) == 1:
+            values = values[0].split(",") if values[0] else []
+        item_schema = schema.get("items", {})
+        if isinstance(item_schema, dict) and "$ref" in item_schema:
+            item_schema = param.contract.deref(item_schema, param.schema_uri)[0]
+        return [_scalar(v, item_schema if isinstance(item_schema, dict) else {}) for v in values]
+    if len(values) > 1:
+        raise _Invalid("given more than once")
+    return _scalar(values[0], schema)
+
+
+def _read_values(param: Parameter, request: Request, path_args: dict[str, str]) -> list[str]:
+    if param.location == "query":
+        return request.args.getlist(param.name)
+    if param.location == "path":
+        return [path_args[param.name]] if param.name in path_args else []
+    if param.location == "header":
+        value = request.headers.get(param.name)
+        return [] if value is None else [value]
+    if param.location == "cookie":
+        value = request.cookies.get(param.name)
+        return [] if value is None else [value]
+    return []
+
+
+def _media_match(media: str, documented: dict[str, str]) -> str | None:
+    if media in documented:
+        return media
+    for candidate in documented:
+        if candidate == "*/*" or (candidate.endswith("/*") and media.startswith(candidate[:-1])):
+            return candidate
+        if candidate.endswith("+json") and media == "application/json":
+            return candidate
+    return None
+
+
+def _form_values(form: MultiDict[str, str], schema: dict[str, Any], owner: Any, loc: str) -> Any:
+    props = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    out: dict[str, Any] = {}
+    for key in form:
+        sub = props.get(key, {})
+        if isinstance(sub, dict) and "$ref" in sub:
+            sub = owner.deref(sub, loc)[0]
+        try:
+            out[key] = _scalar(form[key], sub if isinstance(sub, dict) else {})
+        except _Invalid:
+            out[key] = form[key]
+    return out
+
+
+def _json_path(parts: Any) -> str:
+    path = "$"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def parse_request(
+    operation: Operation,
+    request: Request,
+    path_args: dict[str, str],
+    *,
+    strict: bool,
+    reject_unknown_query: bool = False,
+) -> tuple[Parsed, list[Problem]]:
+    """Read and check ``request`` against ``operation``; see the module docstring."""
+    parsed = Parsed()
+    problems: list[Problem] = []
+    declared_query = set()
+    for param in operation.parameters:
+        if param.location == "query":
+            declared_query.add(param.name)
+        raw = _read_values(param, request, path_args)
+        if not raw:
+            if param.required and (strict or param.location in ("path", "query")):
+                problems.append(Problem(param.location, param.name, "is required", "missing"))
+            elif "default" in param.schema:
+                getattr(parsed, param.location)[param.name] = param.schema["default"]
+            continue
+        try:
+            value = _convert(param, raw)
+        except _Invalid as exc:
+            problems.append(Problem(param.location, param.name, str(exc), "invalid"))
+            continue
+        message = _check_value(param, value)
+        if message is not None:
+            problems.append(Problem(param.location, param.name, message, "invalid"))
+            continue
+        getattr(parsed, param.location)[param.name] = value
+    if reject_unknown_query:
+        for name in sorted(set(request.args) - declared_query):
+            problems.append(
+                Problem("query", name, "is not a parameter of this operation", "unknown")
+            )
+    if operation.body:
+        _parse_body(operation, request, parsed, problems, strict)
+    return parsed, problems[:MAX_PROBLEMS]
+
+
+def _parse_body(
+    operation: Operation, request: Request, parsed: Parsed, problems: list[Problem], strict: bool
+) -> None:
+    raw = request.get_data(cache=True)
+    media = request.mimetype or ""
+    if not raw and not request.form:
+        if operation.body_required:
+            problems.append(Problem("body", "$", "a request body is required", "missing"))
+        return
+    documented = _media_match(media, operation.body)
+    if documented is None:
+        if strict or not media.startswith(("application/json", "application/x-www-form", "")):
+            listed = ", ".join(sorted(operation.body))
+            problems.append(
+                Problem(
+                    "content-type",
+                    media or "(none)",
+                    f"{media or 'no Content-Type'} is not accepted; send one of: {listed}",
+                    "unsupported",
+                )
+            )
+            return
+        documented = next(iter(operation.body))
+    schema_uri = operation.body[documented]
+    contract = operation.contract
+    if documented.endswith("x-www-form-urlencoded") or media.endswith("x-www-form-urlencoded"):
+        schema = contract.deref(contract.resolve(schema_uri), schema_uri)[0]
+        body: Any = _form_values(request.form, schema, contract, schema_uri)
+    else:
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            problems.append(Problem("body", "$", "the request body is not valid JSON", "invalid"))
+            return
+    parsed.media_type = documented
+    validator = contract.validator(schema_uri)
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+    for error in errors[:MAX_PROBLEMS]:
+        problems.append(Problem("body", _json_path(error.absolute_path), error.message, "invalid"))
+    if not errors:
+        parsed.body = body

@@ -1,0 +1,163 @@
+"""pytest fixtures: real emulators on ephemeral ports, started once, reset before each test.
+
+Fixtures (all overridable in a ``conftest.py``):
+
+- ``trackmock_settings``: settings mapping (core keys and vendor sections) for the session.
+- ``trackmock_seed``: the seed of generated data.
+- ``make_tracker_server`` / ``make_trackops_server`` / ``make_track_server``: session-scoped,
+  start the emulator once and return its ``EmulatorHandle``.
+- ``tracker`` / ``trackops`` / ``track``: the handle, reset before the test; at teardown any
+  contract violation or emulator error seen during the test fails it.
+
+With ``--trackmock-ready-file r.json`` the fixtures use emulators already running (from
+``trackmock serve --ready-file r.json`` or Docker Compose) instead of starting their own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .control import ControlClient
+from .vendors import VENDORS
+
+TEST_CLOCK_START = "2025-02-21T10:00:00.000Z"
+"""Where the emulator clock of every test starts (frozen): tests move it, never wait."""
+
+
+class EmulatorHandle:
+    """A running emulator as a test sees it: URL, login values, CA and control API."""
+
+    def __init__(self, vendor: str, info: dict[str, Any], *, admin_token: str | None = None):
+        self.vendor = vendor
+        self.url: str = info["url"].rstrip("/")
+        self.credentials: dict[str, Any] = info.get("credentials", {})
+        self.ca_cert: str | None = info.get("ca_cert")
+        self.verify: Any = self.ca_cert or True
+        self.control = ControlClient(self.url, token=admin_token, verify=self.verify)
+        self.clock = self.control.clock
+
+    def url_for(self, path: str) -> str:
+        return self.url + "/" + path.lstrip("/")
+
+    def reset(self) -> None:
+        self.control.reset()
+        self.credentials = self.control.credentials()["credentials"]
+
+    def check(self) -> None:
+        """Fail when the emulator sent something its contract does not document, or erred."""
+        found = self.control.violations()
+        if found["violations"] or found["errors"]:
+            self.control.clear_violations()
+            lines = [
+                f"- [{v['kind']}] {v['operation']}: {v['message']}" for v in found["violations"]
+            ]
+            lines += [f"- emulator error: {error}" for error in found["errors"]]
+            raise AssertionError(
+                f"the {self.vendor} emulator broke its contract or failed:\n" + "\n".join(lines)
+            )
+
+
+class _Servers:
+    """Emulators of this test session, started on first use, stopped at the end."""
+
+    def __init__(self, settings: dict[str, Any], ready_file: Path | None) -> None:
+        self.settings = settings
+        self.ready = json.loads(ready_file.read_text()) if ready_file else None
+        self.handles: dict[str, EmulatorHandle] = {}
+        self.runners: list[Any] = []
+
+    def get(self, vendor: str) -> EmulatorHandle:
+        if vendor not in self.handles:
+            self.handles[vendor] = self._start(vendor)
+        return self.handles[vendor]
+
+    def _start(self, vendor: str) -> EmulatorHandle:
+        token = self.settings.get("admin_token")
+        if self.ready is not None:
+            if vendor not in self.ready:
+                raise pytest.UsageError(f"the ready file lists no {vendor} emulator")
+            return EmulatorHandle(vendor, self.ready[vendor], admin_token=token)
+        from .core.server import BackgroundRunner, Listener
+        from .core.settings import split_settings
+        from .vendors import create_emulator
+
+        core, sections = split_settings(self.settings, VENDORS)
+        emulator = create_emulator(vendor, core, sections[vendor])
+        listener = Listener(emulator, tls=emulator.tls.context if emulator.tls else None)
+        runner = BackgroundRunner([listener])
+        runner.start()
+        self.runners.append(runner)
+        return EmulatorHandle(vendor, emulator.describe(), admin_token=token)
+
+    def stop(self) -> None:
+        for runner in self.runners:
+            runner.stop()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("trackmock")
+    group.addoption(
+        "--trackmock-ready-file",
+        type=Path,
+        default=None,
+        help="use the emulators listed in this ready file (from `trackmock serve --ready-file`)",
+    )
+
+
+@pytest.fixture(scope="session")
+def trackmock_seed() -> int:
+    return 0
+
+
+@pytest.fixture(scope="session")
+def trackmock_settings(trackmock_seed: int) -> dict[str, Any]:
+    """Settings of the session's emulators: frozen clock, contract checks on."""
+    return {
+        "seed": trackmock_seed,
+        "clock_frozen": True,
+        "clock_start": TEST_CLOCK_START,
+        "check_responses": True,
+    }
+
+
+@pytest.fixture(scope="session")
+def trackmock_servers(
+    request: pytest.FixtureRequest, trackmock_settings: dict[str, Any]
+) -> Iterator[_Servers]:
+    servers = _Servers(trackmock_settings, request.config.getoption("--trackmock-ready-file"))
+    yield servers
+    servers.stop()
+
+
+def _session_fixture(vendor: str) -> Callable[..., EmulatorHandle]:
+    def make_server(trackmock_servers: _Servers) -> EmulatorHandle:
+        return trackmock_servers.get(vendor)
+
+    make_server.__name__ = f"make_{vendor}_server"
+    make_server.__doc__ = f"The session's {VENDORS[vendor].title} emulator (started once)."
+    return pytest.fixture(scope="session", name=f"make_{vendor}_server")(make_server)
+
+
+def _test_fixture(vendor: str) -> Callable[..., Iterator[EmulatorHandle]]:
+    def handle(request: pytest.FixtureRequest) -> Iterator[EmulatorHandle]:
+        server: EmulatorHandle = request.getfixturevalue(f"make_{vendor}_server")
+        server.reset()
+        yield server
+        server.check()
+
+    handle.__name__ = vendor
+    handle.__doc__ = f"The {VENDORS[vendor].title} emulator, reset for this test."
+    return pytest.fixture(name=vendor)(handle)
+
+
+make_tracker_server = _session_fixture("tracker")
+make_trackops_server = _session_fixture("trackops")
+make_track_server = _session_fixture("track")
+tracker = _test_fixture("tracker")
+trackops = _test_fixture("trackops")
+track = _test_fixture("track")

@@ -1,0 +1,346 @@
+"""The core over real sockets: pipeline, control API, faults, sockets, TLS."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+import requests
+from trackmock.core.emulator import Emulator
+from trackmock.core.server import BackgroundRunner, Listener
+from trackmock.core.tls import make_server_tls
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from .conftest import make_sample
+
+AUTH = {"Authorization": "Bearer good", "X-Tenant": "1"}
+
+
+def admin(emulator: Emulator, method: str, path: str, **kwargs: object) -> requests.Response:
+    return requests.request(method, f"{emulator.base_url}/__admin/{path}", timeout=5, **kwargs)  # type: ignore[arg-type]
+
+
+def test_requests_are_authenticated_validated_and_shaped(sample: Emulator) -> None:
+    url = sample.base_url
+    assert requests.get(f"{url}/api/widgets").status_code == 401
+    listed = requests.get(f"{url}/api/widgets", headers=AUTH)
+    assert listed.status_code == 200
+    assert [w["name"] for w in listed.json()] == ["alpha", "beta"]
+    assert "secret" not in listed.json()[0]
+    bad = requests.get(f"{url}/api/widgets?per_page=abc", headers=AUTH)
+    assert bad.status_code == 400
+    assert bad.json() == {
+        "message": "query parameter 'per_page': 'abc' is not an integer",
+        "status": 400,
+    }
+
+
+def test_query_arrays_and_enums_are_converted_and_checked(sample: Emulator) -> None:
+    url = sample.base_url
+    ok = requests.get(f"{url}/api/widgets?ids=1&ids=2&color=blue", headers=AUTH)
+    assert ok.status_code == 200
+    admin(sample, "POST", "clock", json={"advance": 5})
+    bad = requests.get(f"{url}/api/widgets?ids=1&ids=x", headers=AUTH)
+    assert bad.status_code == 400
+    assert "'x' is not an integer" in bad.json()["message"]
+
+
+def test_header_parameters_are_required_in_strict_mode_only() -> None:
+    for strict, expected in ((True, 400), (False, 200)):
+        emulator = make_sample(strict=strict)
+        runner = BackgroundRunner([Listener(emulator)])
+        runner.start()
+        try:
+            answer = requests.get(
+                f"{emulator.base_url}/api/widgets", headers={"Authorization": "Bearer good"}
+            )
+            assert answer.status_code == expected
+            if strict:
+                assert answer.json()["message"] == "header parameter 'X-Tenant': is required"
+        finally:
+            runner.stop()
+
+
+def test_bodies_are_checked_by_content_type(sample: Emulator) -> None:
+    url = sample.base_url
+    created = requests.post(f"{url}/api/widgets", json={"name": "gamma", "size": 2}, headers=AUTH)
+    assert created.status_code == 201
+    assert created.json()["id"] == 3
+    admin(sample, "POST", "clock", json={"advance": 5})
+    form = requests.post(f"{url}/api/widgets", data={"name": "delta", "size": "3"}, headers=AUTH)
+    assert form.status_code == 201
+    assert form.json()["size"] == 3
+    admin(sample, "POST", "clock", json={"advance": 5})
+    wrong = requests.post(
+        f"{url}/api/widgets", data=b"name", headers={**AUTH, "Content-Type": "text/plain"}
+    )
+    assert wrong.status_code == 415
+    admin(sample, "POST", "clock", json={"advance": 5})
+    broken = requests.post(
+        f"{url}/api/widgets", data=b"{", headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert broken.json()["message"] == "request body: the request body is not valid JSON"
+    admin(sample, "POST", "clock", json={"advance": 5})
+    extra = requests.post(f"{url}/api/widgets", json={"name": "x", "nope": 1}, headers=AUTH)
+    assert extra.status_code == 400
+    assert "Additional properties are not allowed" in extra.json()["message"]
+
+
+def test_rate_limits_follow_the_emulator_clock(sample: Emulator) -> None:
+    url = sample.base_url
+    statuses = [requests.get(f"{url}/api/widgets", headers=AUTH).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    refused = requests.get(f"{url}/api/widgets", headers=AUTH)
+    assert refused.headers["Retry-After"] == "1"
+    admin(sample, "POST", "clock", json={"advance": 1})
+    assert requests.get(f"{url}/api/widgets", headers=AUTH).status_code == 200
+
+
+def test_unknown_paths_methods_and_missing_handlers_answer_in_the_vendor_shape(
+    sample: Emulator,
+) -> None:
+    url = sample.base_url
+    assert requests.get(f"{url}/api/nothing").json() == {
+        "message": "no resource at /api/nothing",
+        "status": 404,
+    }
+    not_allowed = requests.delete(f"{url}/api/widgets")
+    assert not_allowed.status_code == 405
+    assert "GET" in not_allowed.headers["Allow"]
+    missing = requests.get(f"{url}/api/missing")
+    assert missing.status_code == 501
+    assert "notImplemented" in missing.json()["message"]
+
+
+def test_responses_that_break_the_contract_are_recorded(sample: Emulator) -> None:
+    assert requests.get(f"{sample.base_url}/api/broken").status_code == 200
+    found = admin(sample, "GET", "violations").json()
+    assert len(found["violations"]) == 1
+    assert "'yes' is not of type 'boolean'" in found["violations"][0]["message"]
+    assert admin(sample, "DELETE", "violations").status_code == 204
+    assert admin(sample, "GET", "violations").json() == {"violations": [], "errors": []}
+
+
+def test_handler_errors_answer_500_and_are_kept_for_the_test(sample: Emulator) -> None:
+    answer = requests.get(f"{sample.base_url}/api/explode")
+    assert answer.status_code == 500
+    assert answer.json()["message"] == "internal emulator error: KeyError: 'boom'"
+    errors = admin(sample, "GET", "violations").json()["errors"]
+    assert len(errors) == 1
+    assert "KeyError: 'boom'" in errors[0]
+
+
+def test_control_api_reads_and_moves_the_clock(sample: Emulator) -> None:
+    assert admin(sample, "GET", "clock").json() == {
+        "now": "2025-02-21T10:00:00.000Z",
+        "epoch": 1740132000.0,
+        "frozen": True,
+    }
+    moved = admin(
+        sample, "POST", "clock", json={"set": "2025-03-01T00:00:00Z", "advance": 1}
+    ).json()
+    assert moved["now"] == "2025-03-01T00:00:01.000Z"
+    assert admin(sample, "POST", "clock", json={"set": "soon"}).status_code == 400
+    assert admin(sample, "POST", "clock", json={}).status_code == 400
+
+
+def test_control_api_resets_state_and_lists_credentials(sample: Emulator) -> None:
+    requests.post(f"{sample.base_url}/api/widgets", json={"name": "gamma"}, headers=AUTH)
+    admin(sample, "POST", "clock", json={"advance": 100})
+    assert admin(sample, "POST", "reset").status_code == 204
+    assert len(requests.get(f"{sample.base_url}/api/widgets", headers=AUTH).json()) == 2
+    assert admin(sample, "GET", "clock").json()["now"] == "2025-02-21T10:00:00.000Z"
+    creds = admin(sample, "GET", "credentials").json()
+    assert creds == {
+        "vendor": "sample",
+        "url": sample.base_url,
+        "credentials": {"token": "good", "tenant": 1},
+        "ca_cert": None,
+    }
+
+
+def test_journal_records_requests_but_not_control_calls(sample: Emulator) -> None:
+    requests.get(f"{sample.base_url}/api/widgets/1", headers=AUTH)
+    requests.get(f"{sample.base_url}/api/widgets/99", headers=AUTH)
+    page = admin(sample, "GET", "journal", params={"path_prefix": "/api/widgets"}).json()
+    assert [(e["path"], e["status"]) for e in page["entries"]] == [
+        ("/api/widgets/1", 200),
+        ("/api/widgets/99", 404),
+    ]
+    assert page["entries"][0]["request"]["headers"]["authorization"] == "Bearer good"
+    assert json.loads(page["entries"][0]["response"]["body"])["name"] == "alpha"
+    assert (
+        admin(sample, "GET", "journal", params={"status": 404}).json()["entries"][0]["path"]
+        == "/api/widgets/99"
+    )
+    assert admin(sample, "GET", "journal", params={"status": "x"}).status_code == 400
+    assert admin(sample, "DELETE", "journal").status_code == 204
+    assert admin(sample, "GET", "journal").json()["entries"] == []
+
+
+def test_status_faults_answer_for_the_next_calls_only(sample: Emulator) -> None:
+    created = admin(
+        sample,
+        "POST",
+        "faults",
+        json={"action": "status", "status": 503, "path": "/api/ping", "times": 2},
+    )
+    assert created.status_code == 201
+    assert created.json()["remaining"] == 2
+    answers = [requests.get(f"{sample.base_url}/api/ping") for _ in range(3)]
+    assert [a.status_code for a in answers] == [503, 503, 200]
+    assert "fault" in answers[0].json()["message"]
+    assert admin(sample, "GET", "faults").json() == {"faults": []}
+    admin(
+        sample, "POST", "faults", json={"action": "status", "status": 500, "body": {"custom": True}}
+    )
+    assert requests.get(f"{sample.base_url}/api/ping").json() == {"custom": True}
+    assert admin(sample, "GET", "health").status_code == 200, "control paths are never faulted"
+    assert admin(sample, "DELETE", "faults").status_code == 204
+    assert admin(sample, "POST", "faults", json={"action": "status"}).status_code == 400
+
+
+def test_drop_faults_close_the_connection_without_an_answer(sample: Emulator) -> None:
+    admin(sample, "POST", "faults", json={"action": "drop", "path": "/api/ping", "times": 1})
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{sample.base_url}/api/ping")
+    assert requests.get(f"{sample.base_url}/api/ping").status_code == 200
+    notes = [
+        e.get("note")
+        for e in admin(sample, "GET", "journal", params={"path": "/api/ping"}).json()["entries"]
+    ]
+    assert notes[0].startswith("dropped by fault")
+
+
+def test_latency_faults_delay_the_answer(sample: Emulator) -> None:
+    admin(sample, "POST", "faults", json={"action": "latency", "latency_ms": 300, "times": 1})
+    answer = requests.get(f"{sample.base_url}/api/ping")
+    assert answer.status_code == 200
+    assert answer.elapsed.total_seconds() >= 0.3
+
+
+def test_large_bodies_are_refused() -> None:
+    emulator = make_sample(max_body_bytes=100)
+    runner = BackgroundRunner([Listener(emulator)])
+    runner.start()
+    try:
+        answer = requests.post(
+            f"{emulator.base_url}/api/widgets", json={"name": "x" * 200}, headers=AUTH
+        )
+        assert answer.status_code == 413
+    finally:
+        runner.stop()
+
+
+def test_admin_token_protects_the_control_api_but_not_health() -> None:
+    emulator = make_sample(admin_token="letmein")
+    runner = BackgroundRunner([Listener(emulator)])
+    runner.start()
+    try:
+        assert admin(emulator, "POST", "reset").status_code == 401
+        assert (
+            admin(
+                emulator, "POST", "reset", headers={"X-Trackmock-Admin-Token": "letmein"}
+            ).status_code
+            == 204
+        )
+        assert admin(emulator, "GET", "health").status_code == 200
+    finally:
+        runner.stop()
+
+
+@pytest.fixture
+def ws_url(sample: Emulator) -> str:
+    return sample.base_url.replace("http://", "ws://") + "/api/feed"
+
+
+def test_socket_refuses_an_upgrade_without_a_session(ws_url: str) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        connect(ws_url, open_timeout=5)
+    assert refused.value.response.status_code == 503
+
+
+def test_socket_ticks_by_the_emulator_clock_echoes_and_pushes(
+    sample: Emulator, ws_url: str
+) -> None:
+    with connect(ws_url, additional_headers={"Cookie": "sid=1"}, open_timeout=5) as ws:
+        assert json.loads(ws.recv(timeout=5)) == {"tick": 0}
+        admin(sample, "POST", "clock", json={"advance": 25})
+        assert [json.loads(ws.recv(timeout=5)) for _ in range(2)] == [{"tick": 1}, {"tick": 2}]
+        ws.send("hello")
+        assert json.loads(ws.recv(timeout=5)) == {"echo": "hello"}
+        requests.post(f"{sample.base_url}/api/widgets", json={"name": "gamma"}, headers=AUTH)
+        assert json.loads(ws.recv(timeout=5)) == {"echo": "created 3"}
+        assert admin(sample, "POST", "sockets/close", json={"code": 4000}).json() == {"closed": 1}
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=5)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4000
+    kinds = [
+        e["kind"]
+        for e in admin(sample, "GET", "journal", params={"path": "/api/feed"}).json()["entries"]
+    ]
+    assert kinds[0] == "ws-open"
+    assert kinds.count("ws-in") == 1
+    assert kinds[-1] == "ws-close"
+    assert admin(sample, "GET", "violations").json()["violations"] == []
+
+
+def test_socket_session_can_close_and_frames_are_checked(sample: Emulator, ws_url: str) -> None:
+    with connect(ws_url, additional_headers={"Cookie": "sid=1"}, open_timeout=5) as ws:
+        ws.recv(timeout=5)
+        ws.send("bye")
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)
+    assert admin(sample, "GET", "violations").json()["violations"] == []
+
+
+def test_upgrade_with_a_32_byte_key_is_accepted(sample: Emulator) -> None:
+    key = base64.b64encode(os.urandom(32)).decode()
+    host, port = sample.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(
+            (
+                "GET /api/feed HTTP/1.1\r\n"
+                f"Host: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\nCookie: sid=1\r\n\r\n"
+            ).encode()
+        )
+        head = raw.recv(4096)
+    assert head.startswith(b"HTTP/1.1 101")
+
+
+def test_tls_listener_serves_https_and_refuses_plain_http(tmp_path: Path) -> None:
+    emulator = make_sample()
+    tls = make_server_tls(tmp_path)
+    runner = BackgroundRunner([Listener(emulator, tls=tls.context)])
+    runner.start()
+    try:
+        assert emulator.base_url.startswith("https://")
+        assert requests.get(f"{emulator.base_url}/api/ping", verify=str(tls.ca_cert)).json() == {
+            "pong": True
+        }
+        plain = requests.get(emulator.base_url.replace("https://", "http://") + "/api/ping")
+        assert plain.status_code == 400
+        assert "SSL-only" in plain.json()["error"]["message"]
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(f"{emulator.base_url}/api/ping")
+    finally:
+        runner.stop()
+
+
+def test_two_emulators_share_one_loop_on_their_own_ports() -> None:
+    first, second = make_sample(), make_sample()
+    runner = BackgroundRunner([Listener(first), Listener(second)])
+    runner.start()
+    try:
+        assert first.base_url != second.base_url
+        requests.post(f"{first.base_url}/api/widgets", json={"name": "only-here"}, headers=AUTH)
+        assert len(requests.get(f"{second.base_url}/api/widgets", headers=AUTH).json()) == 2
+    finally:
+        runner.stop()
