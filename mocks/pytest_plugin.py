@@ -8,6 +8,8 @@ Fixtures (all overridable in a ``conftest.py``):
   start the emulator once and return its ``EmulatorHandle``.
 - ``tracker`` / ``trackops`` / ``track``: the handle, reset before the test; at teardown any
   contract violation or emulator error seen during the test fails it.
+- ``make_emulator``: a factory ``make_emulator(vendor, **settings)`` for a test that needs its
+  own emulator with other settings (started now, checked and stopped at the test's end).
 
 With ``--trackmock-ready-file r.json`` the fixtures use emulators already running (from
 ``trackmock serve --ready-file r.json`` or Docker Compose) instead of starting their own.
@@ -82,21 +84,39 @@ class _Servers:
             if vendor not in self.ready:
                 raise pytest.UsageError(f"the ready file lists no {vendor} emulator")
             return EmulatorHandle(vendor, self.ready[vendor], admin_token=token)
-        from .core.server import BackgroundRunner, Listener
-        from .core.settings import split_settings
-        from .vendors import create_emulator
-
-        core, sections = split_settings(self.settings, VENDORS)
-        emulator = create_emulator(vendor, core, sections[vendor])
-        listener = Listener(emulator, tls=emulator.tls.context if emulator.tls else None)
-        runner = BackgroundRunner([listener])
-        runner.start()
+        handle, runner = start_emulator(vendor, self.settings)
         self.runners.append(runner)
-        return EmulatorHandle(vendor, emulator.describe(), admin_token=token)
+        return handle
 
     def stop(self) -> None:
         for runner in self.runners:
             runner.stop()
+
+
+def start_emulator(vendor: str, settings: dict[str, Any]) -> tuple[EmulatorHandle, Any]:
+    """Start one emulator on 127.0.0.1 at a free port; returns its handle and its runner."""
+    from .core.server import BackgroundRunner, Listener
+    from .core.settings import split_settings
+    from .vendors import create_emulator
+
+    core, sections = split_settings(settings, VENDORS)
+    emulator = create_emulator(vendor, core, sections[vendor])
+    listener = Listener(emulator, tls=emulator.tls.context if emulator.tls else None)
+    runner = BackgroundRunner([listener])
+    runner.start()
+    return EmulatorHandle(
+        vendor, emulator.describe(), admin_token=settings.get("admin_token")
+    ), runner
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -161,3 +181,25 @@ make_track_server = _session_fixture("track")
 tracker = _test_fixture("tracker")
 trackops = _test_fixture("trackops")
 track = _test_fixture("track")
+
+
+@pytest.fixture
+def make_emulator(trackmock_settings: dict[str, Any]) -> Iterator[Callable[..., EmulatorHandle]]:
+    """Start emulators with settings of their own: ``make_emulator("tracker", tracker={...})``.
+
+    Keyword arguments are merged into the session's settings (vendor sections deeply).
+    """
+    started: list[tuple[EmulatorHandle, Any]] = []
+
+    def make(vendor: str, **settings: Any) -> EmulatorHandle:
+        handle, runner = start_emulator(vendor, _deep_merge(trackmock_settings, settings))
+        started.append((handle, runner))
+        return handle
+
+    yield make
+    try:
+        for handle, _ in started:
+            handle.check()
+    finally:
+        for _, runner in started:
+            runner.stop()

@@ -140,6 +140,10 @@ class Provider:
         error = self.error(405, f"{method} is not allowed on {path}")
         return error.with_headers(Allow=", ".join(allowed))
 
+    def plain_http_refused(self) -> HttpError:
+        """The answer to a plain-HTTP request on a TLS-only port."""
+        return self.error(400, "This API is TLS-only: plain HTTP is refused; use https://.")
+
     def sockets(self) -> dict[str, SocketHandler]:
         """WebSocket endpoints by path, served on the same port as the REST API."""
         return {}

@@ -16,24 +16,20 @@ import socket
 import ssl
 import threading
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .asgi import TRANSPORT_KEY, EmulatorAsgi
+from .errors import HttpError
 
 if TYPE_CHECKING:
     from .emulator import Emulator
 
 log = logging.getLogger("trackmock")
 
-PLAIN_HTTP_REFUSAL = (
-    b"HTTP/1.1 400 Bad Request\r\n"
-    b"Content-Type: application/json\r\n"
-    b"Connection: close\r\n"
-    b"Content-Length: %d\r\n\r\n%s"
-)
 _TLS_HANDSHAKE = 0x16
 SNIFF_TIMEOUT = 10.0
 
@@ -138,8 +134,11 @@ class Runner:
                     _loop=loop,
                 )
 
+            refusal = _http_answer(listener.emulator.provider.plain_http_refused())
             listener.tasks.append(
-                asyncio.create_task(_accept_tls(listener.sock, listener.tls, make_protocol))
+                asyncio.create_task(
+                    _accept_tls(listener.sock, listener.tls, make_protocol, refusal)
+                )
             )
         listener.tasks.append(asyncio.create_task(server.main_loop()))
 
@@ -170,14 +169,28 @@ class Runner:
             listener.sock.close()
 
 
-async def _accept_tls(sock: socket.socket, context: ssl.SSLContext, make_protocol: Any) -> None:
+def _http_answer(error: HttpError) -> bytes:
+    """A complete HTTP/1.1 response for ``error``, closing the connection."""
+    try:
+        reason = HTTPStatus(error.status).phrase
+    except ValueError:
+        reason = ""
+    head = [f"HTTP/1.1 {error.status} {reason}", f"Content-Type: {error.content_type}"]
+    head += [f"{name}: {value}" for name, value in error.headers.items()]
+    head += ["Connection: close", f"Content-Length: {len(error.body)}", "", ""]
+    return "\r\n".join(head).encode("latin-1") + error.body
+
+
+async def _accept_tls(
+    sock: socket.socket, context: ssl.SSLContext, make_protocol: Any, refusal: bytes
+) -> None:
     """Accept connections; TLS ones go to HTTP over TLS, plain ones get a refusal."""
     loop = asyncio.get_running_loop()
     pending: set[asyncio.Task[None]] = set()
     try:
         while True:
             conn, _ = await loop.sock_accept(sock)
-            task = asyncio.create_task(_route_connection(conn, context, make_protocol))
+            task = asyncio.create_task(_route_connection(conn, context, make_protocol, refusal))
             pending.add(task)
             task.add_done_callback(pending.discard)
     finally:
@@ -186,7 +199,7 @@ async def _accept_tls(sock: socket.socket, context: ssl.SSLContext, make_protoco
 
 
 async def _route_connection(
-    conn: socket.socket, context: ssl.SSLContext, make_protocol: Any
+    conn: socket.socket, context: ssl.SSLContext, make_protocol: Any, refusal: bytes
 ) -> None:
     loop = asyncio.get_running_loop()
     conn.setblocking(False)
@@ -204,12 +217,8 @@ async def _route_connection(
         except (OSError, ssl.SSLError, TimeoutError):
             conn.close()
         return
-    message = (
-        b'{"error": {"status": 400, "message": "This API is SSL-only: '
-        b'plain HTTP is refused; use https:// on this port."}}'
-    )
     with contextlib.suppress(OSError):
-        await loop.sock_sendall(conn, PLAIN_HTTP_REFUSAL % (len(message), message))
+        await loop.sock_sendall(conn, refusal)
     conn.close()
 
 

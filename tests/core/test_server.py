@@ -327,7 +327,7 @@ def test_tls_listener_serves_https_and_refuses_plain_http(tmp_path: Path) -> Non
         }
         plain = requests.get(emulator.base_url.replace("https://", "http://") + "/api/ping")
         assert plain.status_code == 400
-        assert "SSL-only" in plain.json()["error"]["message"]
+        assert "TLS-only" in plain.json()["message"]
         with pytest.raises(requests.exceptions.SSLError):
             requests.get(f"{emulator.base_url}/api/ping")
     finally:
