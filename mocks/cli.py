@@ -1,4 +1,5 @@
-"""The ``trackmock`` command: serve the emulators (``serve``); more subcommands join here."""
+"""The ``trackmock`` command: serve the emulators (``serve``), check captured traffic against
+the contracts (``check``), compare two versions of a contract (``diff``)."""
 
 from __future__ import annotations
 
@@ -138,7 +139,95 @@ def build_parser() -> argparse.ArgumentParser:
         "instead of the packaged ones",
     )
     serve.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _add_drift_commands(commands)
     return parser
+
+
+CHECK_HELP = """\
+Check captured traffic of a vendor against its contract (OpenAPI, and AsyncAPI for socket
+frames), and report per operation and field path what the vendor sent that the contract does
+not say: fields it lacks, required fields missing, other types or formats, enum values outside
+the contract, undocumented statuses or content types, unknown operations and socket messages.
+Each finding is breaking (a client that follows the contract would break) or informational.
+
+FILE can be:
+  a HAR file     exported from the browser's developer tools (Chrome or Firefox, Network tab,
+                 "Save all as HAR"); Chrome's HAR keeps socket frames, which are checked too
+  curl output    of `curl -i` (status line, headers, body); keep the curl command line at the
+                 top or use -v, so the request is known, or name the file <operationId>.txt;
+                 after a 101 answer the raw socket stream is read as frames
+  a folder       of JSON bodies named <operationId>[.<status>].json, or <message>.json for a
+                 socket message
+
+Secrets in the captures (Authorization, Cookie and Set-Cookie headers, tokens in query strings,
+passwords in forms, basic-auth user info, JSESSIONID) never appear in a report.
+
+Exit status: 0 no breaking drift, 1 breaking drift, 2 unusable input or contract.
+"""
+
+DIFF_HELP = """\
+Compare two versions of a contract and list each change, breaking or not for a client: removed
+or renamed fields, type and format changes, newly required fields, enum values added or taken
+away, removed operations, statuses and content types, new required parameters, changed
+security, socket messages added or removed. What breaks depends on who writes the schema:
+a response may not grow what the client reads; a request may not shrink what the vendor takes.
+
+OLD and NEW are each a contract file (openapi.yaml or asyncapi.yaml), a vendor folder holding
+openapi.yaml (and asyncapi.yaml), or a folder of vendor folders (then every vendor both hold).
+
+Exit status: 0 no breaking change, 1 breaking changes, 2 unusable contract.
+"""
+
+
+def _add_drift_commands(commands: Any) -> None:
+    formats = ("text", "json", "junit")
+    check = commands.add_parser(
+        "check",
+        help="check captured traffic (HAR, curl output, JSON bodies) against a vendor's contract",
+        description=CHECK_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument(
+        "--vendor",
+        required=True,
+        choices=list(VENDORS),
+        help="whose contract the traffic is checked against",
+    )
+    check.add_argument(
+        "--contracts",
+        type=Path,
+        metavar="DIR",
+        help="check against these contracts: a folder with <vendor>/openapi.yaml (as serve "
+        "takes), or the vendor's folder itself (default: the packaged contracts)",
+    )
+    diff = commands.add_parser(
+        "diff",
+        help="compare two versions of a contract: what changed, and what breaks a client",
+        description=DIFF_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    diff.add_argument("old", type=Path, metavar="OLD", help="the contract as it was")
+    diff.add_argument("new", type=Path, metavar="NEW", help="the contract as it is now")
+    for command in (check, diff):
+        command.add_argument(
+            "--format",
+            choices=formats,
+            default="text",
+            help="text for people (default), json or junit (JUnit XML) for CI",
+        )
+        command.add_argument(
+            "--output",
+            type=Path,
+            metavar="FILE",
+            help="write the report here instead of to standard output",
+        )
+    check.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="HAR files, curl output, or folders of JSON bodies named by operation",
+    )
 
 
 def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str, Any]]]:
@@ -221,14 +310,15 @@ async def _serve(args: argparse.Namespace) -> int:
     await runner.start()
     try:
         await asyncio.gather(*(_probe(listener) for listener in listeners))
+        # The file first: whoever waits for the printed lines then finds it in place.
+        if args.ready_file:
+            _write_ready_file(args.ready_file, listeners)
         if not args.quiet:
             if args.trackops_plain_http and "trackops" in args.vendor:
                 print(
                     "trackops  serving plain HTTP (--trackops-plain-http): the real API is TLS-only"
                 )
             _print_ready(listeners)
-        if args.ready_file:
-            _write_ready_file(args.ready_file, listeners)
         await stop.wait()
     finally:
         await runner.stop()
@@ -253,6 +343,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         finally:
             loop.close()
+    if args.command in ("check", "diff"):
+        from .drift.command import run
+
+        return run(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -23,13 +23,19 @@ class ControlClient:
     def __init__(self, base_url: str, *, token: str | None = None, verify: Any = True) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = requests.Session()
+        # A local emulator: no proxies from the environment, and REQUESTS_CA_BUNDLE must not
+        # override the emulator's own CA (requests lets it win over Session.verify).
+        self.http.trust_env = False
         self.http.verify = verify
         if token:
             self.http.headers["X-Trackmock-Admin-Token"] = token
         self.clock = ControlClock(self)
 
-    def call(self, method: str, path: str, json: Any = None, **params: Any) -> Any:
-        """Call ``/__admin/<path>``; returns the decoded JSON answer (None for 204)."""
+    def call(self, method: str, path: str, /, json: Any = None, **params: Any) -> Any:
+        """Call ``/__admin/<path>``; returns the decoded JSON answer (None for 204).
+
+        ``params`` go into the query string (``path`` among them: ``method`` and ``path`` are
+        positional-only so that ``journal(path=...)`` works)."""
         url = f"{self.base_url}/__admin/{path.lstrip('/')}"
         query = {k: v for k, v in params.items() if v is not None}
         response = self.http.request(method, url, json=json, params=query, timeout=30)

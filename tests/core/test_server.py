@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from trackmock.control import ControlClient
 from trackmock.core.emulator import Emulator
 from trackmock.core.server import BackgroundRunner, Listener
 from trackmock.core.tls import make_server_tls
@@ -183,6 +184,15 @@ def test_journal_records_requests_but_not_control_calls(sample: Emulator) -> Non
     assert admin(sample, "GET", "journal").json()["entries"] == []
 
 
+def test_control_client_filters_the_journal_by_path(sample: Emulator) -> None:
+    from trackmock.control import ControlClient
+
+    requests.get(f"{sample.base_url}/api/widgets/1", headers=AUTH)
+    requests.get(f"{sample.base_url}/api/ping")
+    entries = ControlClient(sample.base_url).journal(path="/api/ping")
+    assert [e["path"] for e in entries] == ["/api/ping"]
+
+
 def test_status_faults_answer_for_the_next_calls_only(sample: Emulator) -> None:
     created = admin(
         sample,
@@ -300,6 +310,12 @@ def test_socket_session_can_close_and_frames_are_checked(sample: Emulator, ws_ur
     assert admin(sample, "GET", "violations").json()["violations"] == []
 
 
+def test_sockets_do_not_negotiate_compression(ws_url: str) -> None:
+    with connect(ws_url, additional_headers={"Cookie": "sid=1"}, open_timeout=5) as ws:
+        assert "permessage-deflate" in ws.request.headers["Sec-WebSocket-Extensions"]
+        assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
+
+
 def test_upgrade_with_a_32_byte_key_is_accepted(sample: Emulator) -> None:
     key = base64.b64encode(os.urandom(32)).decode()
     host, port = sample.base_url.removeprefix("http://").split(":")
@@ -334,6 +350,23 @@ def test_tls_listener_serves_https_and_refuses_plain_http(tmp_path: Path) -> Non
         runner.stop()
 
 
+def test_control_client_trusts_the_given_ca_despite_requests_ca_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests lets REQUESTS_CA_BUNDLE override a session's ``verify``; the control client
+    must still trust the emulator's CA (CI machines often set that variable)."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "elsewhere.pem"))
+    emulator = make_sample()
+    tls = make_server_tls(tmp_path)
+    runner = BackgroundRunner([Listener(emulator, tls=tls.context)])
+    runner.start()
+    try:
+        control = ControlClient(emulator.base_url, verify=str(tls.ca_cert))
+        assert control.health()["status"] == "ok"
+    finally:
+        runner.stop()
+
+
 def test_two_emulators_share_one_loop_on_their_own_ports() -> None:
     first, second = make_sample(), make_sample()
     runner = BackgroundRunner([Listener(first), Listener(second)])
@@ -344,3 +377,11 @@ def test_two_emulators_share_one_loop_on_their_own_ports() -> None:
         assert len(requests.get(f"{second.base_url}/api/widgets", headers=AUTH).json()) == 2
     finally:
         runner.stop()
+
+
+def test_a_path_outside_latin_1_reaches_the_vendor_not_a_500(sample: Emulator) -> None:
+    url = sample.base_url
+    bad_id = requests.get(f"{url}/api/widgets/%F0%B5%97%B6%C2%B3", headers=AUTH)
+    assert bad_id.status_code == 400
+    assert bad_id.json()["message"].startswith("path parameter 'id'")
+    assert requests.get(f"{url}/api/n%C3%A4%E2%82%AC").status_code == 404

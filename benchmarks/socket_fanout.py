@@ -1,0 +1,118 @@
+"""Track's socket fan-out: N clients on /api/socket, positions pushed through the control API.
+
+Every client answers each PING with ``pong <uuid>`` (so the emulator must keep them open) and
+notes when each pushed position arrives. Latency = arrival minus the moment the control call was
+sent, over all clients and pushes. Clients run in this process, on the same cores as the
+server, so the figures include the clients' own scheduling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+from typing import Any
+
+import requests
+import websockets
+
+
+async def _client(
+    url: str,
+    cookie: str,
+    arrivals: dict[int, list[float]],
+    state: dict[str, int],
+    ready: asyncio.Event,
+    total: int,
+    stop: asyncio.Event,
+) -> None:
+    async with websockets.connect(
+        url,
+        additional_headers={"Cookie": cookie},
+        max_size=None,
+        open_timeout=60,
+        ping_interval=None,
+    ) as ws:
+        state["open"] += 1
+        if state["open"] == total:
+            ready.set()
+        while not stop.is_set():
+            try:
+                text = await asyncio.wait_for(ws.recv(), 0.5)
+            except TimeoutError:
+                continue
+            except websockets.ConnectionClosed:
+                state["closed"] += 1
+                return
+            frame = json.loads(text)
+            for status in frame.get("status") or []:
+                if status.get("type") == "PING":
+                    await ws.send(f"pong {status['message']}")
+                    state["pongs"] += 1
+            for position in frame.get("positions") or []:
+                if position.get("id") in arrivals:
+                    arrivals[position["id"]].append(time.perf_counter())
+
+
+async def _run(info: dict[str, Any], clients: int, pushes: int) -> dict[str, Any]:
+    base = info["url"]
+    creds = info["credentials"]
+    login = requests.post(
+        base + "/api/session",
+        data={"email": creds["email"], "password": creds["password"]},
+        timeout=10,
+    )
+    login.raise_for_status()
+    cookie = f"JSESSIONID={login.cookies['JSESSIONID']}"
+    devices = requests.get(base + "/api/devices", headers={"Cookie": cookie}, timeout=10).json()
+    device_id = devices[0]["id"]
+    url = base.replace("http://", "ws://") + "/api/socket"
+    arrivals: dict[int, list[float]] = {}
+    sent: dict[int, float] = {}
+    state = {"open": 0, "closed": 0, "pongs": 0}
+    ready, stop = asyncio.Event(), asyncio.Event()
+    connect_started = time.perf_counter()
+    tasks = [
+        asyncio.create_task(_client(url, cookie, arrivals, state, ready, clients, stop))
+        for _ in range(clients)
+    ]
+    await asyncio.wait_for(ready.wait(), 120)
+    connect_s = time.perf_counter() - connect_started
+    session = requests.Session()
+    loop = asyncio.get_running_loop()
+    for index in range(pushes):
+        await asyncio.sleep(0.5)
+        started = time.perf_counter()
+        body = {"deviceId": device_id, "latitude": 49.9 + index / 1000, "longitude": 10.88}
+        answer = await loop.run_in_executor(
+            None,
+            lambda body=body: session.post(base + "/__admin/positions", json=body, timeout=30),
+        )
+        answer.raise_for_status()
+        position_id = answer.json()["id"]
+        arrivals.setdefault(position_id, [])
+        sent[position_id] = started
+    await asyncio.sleep(3)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    latencies = sorted((t - sent[pid]) * 1000 for pid, times in arrivals.items() for t in times)
+    expected = clients * pushes
+    return {
+        "clients": clients,
+        "pushes": pushes,
+        "connect_all_s": round(connect_s, 2),
+        "deliveries": len(latencies),
+        "expected_deliveries": expected,
+        "latency_ms": {
+            "p50": round(statistics.median(latencies), 1) if latencies else None,
+            "p99": round(latencies[int(len(latencies) * 0.99) - 1], 1) if latencies else None,
+            "max": round(latencies[-1], 1) if latencies else None,
+        },
+        "pongs_sent": state["pongs"],
+        "sockets_closed_by_server": state["closed"],
+    }
+
+
+def run_fanout(info: dict[str, Any], *, clients: int, pushes: int) -> dict[str, Any]:
+    return asyncio.run(_run(info, clients, pushes))

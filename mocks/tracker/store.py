@@ -1,0 +1,143 @@
+"""Tracker's state, declared once: one ``Organization`` per organization id, plus what is global.
+
+Everything an API call reads lives in its organization (the ``OrganizationId`` header picks
+it). Global are the static tokens, the accounts' polling state, the e-mail index of users
+(unique across the whole system) and which organization owns each case and item id, so
+control actions can find a record by id alone.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from trackmock.core.contracts import Contract
+from trackmock.core.store import Record, Store, Table, Tenant
+
+
+@dataclass
+class Codecs:
+    """Encoders of stored records into the exact bytes a hot GET answers (built once)."""
+
+    case: Callable[[Record], bytes]
+    item: Callable[[Record], bytes]
+    feed: Callable[[Record], bytes]
+    custody: Callable[[Record], bytes]
+    tag: Callable[[Record], bytes]
+    user: Callable[[Record], bytes]
+    person: Callable[[Record], bytes]
+
+    @classmethod
+    def from_contract(cls, contract: Contract, case_view: Callable[[Record], Record]) -> Codecs:
+        def encoder(ref: str, view: Callable[[Record], Any] = lambda r: r) -> Any:
+            shape = contract.shape(contract.schema_uri(ref))
+            return lambda record: orjson.dumps(shape.shape(view(record)))
+
+        return cls(
+            case=encoder("schemas/Case.json", case_view),
+            item=encoder("schemas/Item.json"),
+            # The feed answers one record wrapped as {historyType, item: [record]}.
+            feed=encoder("schemas/ItemHistoryFeed.json", feed_view),
+            custody=encoder("schemas/CustodyRecord.json"),
+            tag=encoder("schemas/Tag.json"),
+            user=encoder("schemas/User.json"),
+            person=encoder("schemas/Person.json"),
+        )
+
+
+CREATE, UPDATE = 1, 2
+"""``historyType`` numbers of a history record (inferred; the feed answers the names)."""
+HISTORY_TYPES = {CREATE: "Create", UPDATE: "Update"}
+
+
+def feed_view(record: Record) -> Record:
+    return {"historyType": HISTORY_TYPES[record["historyType"]], "item": [record]}
+
+
+class Organization(Tenant):
+    """One organization's data (its id is the tenant key)."""
+
+    def __init__(self, key: Hashable, codecs: Codecs) -> None:
+        super().__init__(key)
+        self.record: Record = {}
+        """The Organization record: name, license pool, offense types, auto disposition."""
+        self.offices: dict[int, Record] = {}
+        self.users: Table[int] = Table(codecs.user)
+        self.groups: list[Record] = []
+        self.access_groups: dict[int, list[Record]] = {}
+        """Auto-disposition permission groups by access type (1 List, 3 Update, 4 Create)."""
+        self.permission_groups: dict[str, list[int]] = {}
+        """The three arrays of the last settings PUT."""
+        self.settings: dict[int, Record] = {}
+        """Real auto-disposition settings by offense type id (types without are absent)."""
+        self.forms: dict[int, Record] = {}
+        self.form_lists: dict[str, bytes] = {}
+        """``GET /api/forms`` answers by formType (forms never change through the API)."""
+        self.tags: Table[int] = Table(codecs.tag)
+        self.cases: Table[int] = Table(codecs.case)
+        self.case_numbers: dict[str, int] = {}
+        self.case_history: dict[int, list[Record]] = {}
+        self.case_people: dict[int, list[Record]] = {}
+        """CasePerson links of each case, without the embedded person (read fresh)."""
+        self.people: Table[int] = Table(codecs.person)
+        self.items: Table[int] = Table(codecs.item)
+        self.history: Table[int] = Table(codecs.feed)
+        """Item history records by SeqOrgItemHistoryID: the feed, O(1) by number."""
+        self.history_ids: dict[int, int] = {}
+        """historyId → SeqOrgItemHistoryID (to name a nested id when one is misused)."""
+        self.custody: Table[int] = Table(codecs.custody)
+        self.custody_of: dict[int, list[int]] = {}
+        """Item id → its custody record ids, oldest first."""
+        self.license_holders: dict[int, float] = {}
+        """User id → last call, for users drawing on the pool."""
+
+    @property
+    def id(self) -> int:
+        return int(self.key)  # type: ignore[call-overload]
+
+    @property
+    def auto_disposition(self) -> Record:
+        return self.record["autoDisposition"]  # type: ignore[no-any-return]
+
+    def user_name(self, user_id: int | None) -> str | None:
+        user = None if user_id is None else self.users.get(user_id)
+        return None if user is None else f"{user['firstName']} {user['lastName']}"
+
+
+@dataclass
+class Account:
+    """One static token's standing under the polling rule."""
+
+    token: Record
+    violations: deque[float] = field(default_factory=deque)
+    last_get: OrderedDict[str, float] = field(default_factory=OrderedDict)
+    """Each GET (path and query) → when this token last sent it, oldest first."""
+
+
+class TrackerStore(Store[Organization]):
+    """Organizations, and the state that spans them."""
+
+    def __init__(self, codecs: Codecs) -> None:
+        super().__init__(lambda key: Organization(key, codecs))
+        self.accounts: dict[str, Account] = {}
+        self.disabled_users: set[int] = set()
+        self.emails: dict[str, int] = {}
+        """Lower-cased user e-mail → user id, across every organization."""
+        self.case_org: dict[int, int] = {}
+        self.item_org: dict[int, int] = {}
+
+    def reset(self) -> None:
+        with self.lock:
+            super().reset()
+            self.accounts.clear()
+            self.disabled_users.clear()
+            self.emails.clear()
+            self.case_org.clear()
+            self.item_org.clear()
+
+    def organization(self, org_id: int) -> Organization | None:
+        """The organization if it exists (never makes one)."""
+        return self.tenant(org_id) if self.has_tenant(org_id) else None
