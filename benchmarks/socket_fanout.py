@@ -51,8 +51,9 @@ async def _client(
                     await ws.send(f"pong {status['message']}")
                     state["pongs"] += 1
             for position in frame.get("positions") or []:
-                if position.get("id") in arrivals:
-                    arrivals[position["id"]].append(time.perf_counter())
+                # Each push has its own latitude, known before the control call is sent.
+                if position.get("latitude") in arrivals:
+                    arrivals[position["latitude"]].append(time.perf_counter())
 
 
 async def _run(info: dict[str, Any], clients: int, pushes: int) -> dict[str, Any]:
@@ -68,8 +69,8 @@ async def _run(info: dict[str, Any], clients: int, pushes: int) -> dict[str, Any
     devices = requests.get(base + "/api/devices", headers={"Cookie": cookie}, timeout=10).json()
     device_id = devices[0]["id"]
     url = base.replace("http://", "ws://") + "/api/socket"
-    arrivals: dict[int, list[float]] = {}
-    sent: dict[int, float] = {}
+    arrivals: dict[float, list[float]] = {}
+    sent: dict[float, float] = {}
     state = {"open": 0, "closed": 0, "pongs": 0}
     ready, stop = asyncio.Event(), asyncio.Event()
     connect_started = time.perf_counter()
@@ -83,20 +84,19 @@ async def _run(info: dict[str, Any], clients: int, pushes: int) -> dict[str, Any
     loop = asyncio.get_running_loop()
     for index in range(pushes):
         await asyncio.sleep(0.5)
-        started = time.perf_counter()
-        body = {"deviceId": device_id, "latitude": 49.9 + index / 1000, "longitude": 10.88}
+        latitude = 49.9 + (index + 1) / 1000
+        body = {"deviceId": device_id, "latitude": latitude, "longitude": 10.88}
+        arrivals[latitude] = []
+        sent[latitude] = time.perf_counter()
         answer = await loop.run_in_executor(
             None,
             lambda body=body: session.post(base + "/__admin/positions", json=body, timeout=30),
         )
         answer.raise_for_status()
-        position_id = answer.json()["id"]
-        arrivals.setdefault(position_id, [])
-        sent[position_id] = started
     await asyncio.sleep(3)
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
-    latencies = sorted((t - sent[pid]) * 1000 for pid, times in arrivals.items() for t in times)
+    latencies = sorted((t - sent[key]) * 1000 for key, times in arrivals.items() for t in times)
     expected = clients * pushes
     return {
         "clients": clients,

@@ -119,7 +119,9 @@ class Table(Generic[K]):
         if cached is None:
             if self._encode is None:
                 raise RuntimeError("this table has no encoder")
-            cached = self._encode(self._rows[key])
+            # A copy of exact size: orjson's output keeps ~4 KiB of spare capacity, which
+            # would multiply the memory of every cached record.
+            cached = bytes(memoryview(self._encode(self._rows[key])))
             self._encoded[key] = cached
         return cached
 
