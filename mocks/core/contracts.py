@@ -7,6 +7,8 @@ the contract diff. Every YAML and JSON file in a contract's folder is registered
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin
 
+import orjson
 import yaml
 
 if TYPE_CHECKING:
@@ -42,20 +45,49 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def _cache_dir() -> Path | None:
+    folder = os.environ.get("TRACKMOCK_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "trackmock"
+    )
+    return None if folder == "off" else Path(folder)
+
+
+def _parse_yaml(data: bytes, path: Path) -> Any:
+    """YAML parsed once per content: the result is kept as JSON under the user's cache folder,
+    keyed by a hash of the text, because PyYAML takes a good part of a second on a contract."""
+    folder = _cache_dir()
+    cached = None
+    if folder is not None:
+        cached = folder / f"{hashlib.sha256(data).hexdigest()}.json"
+        try:
+            return orjson.loads(cached.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            pass
+    try:
+        document = yaml.load(data, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{path}: not valid YAML: {exc}") from exc
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            temporary = cached.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_bytes(orjson.dumps(document))
+            os.replace(temporary, cached)
+        except (OSError, TypeError):
+            # A read-only home or a value JSON cannot hold: parse again next time.
+            pass
+    return document
+
+
 def read_document(path: Path) -> Any:
     """Parse a YAML or JSON file (JSON is YAML, but orjson is much faster for it)."""
     data = path.read_bytes()
     if path.suffix == ".json":
-        import orjson
-
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise ContractError(f"{path}: not valid JSON: {exc}") from exc
-    try:
-        return yaml.load(data, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise ContractError(f"{path}: not valid YAML: {exc}") from exc
+    return _parse_yaml(data, path)
 
 
 def pointer_escape(part: str) -> str:

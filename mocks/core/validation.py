@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from .contracts import check_date_time
+
 if TYPE_CHECKING:
     from werkzeug.datastructures import MultiDict
     from werkzeug.wrappers import Request
@@ -26,6 +28,7 @@ _NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 _SIMPLE_KEYWORDS = {
     "type",
     "enum",
+    "const",
     "minimum",
     "maximum",
     "exclusiveMinimum",
@@ -37,7 +40,15 @@ _SIMPLE_KEYWORDS = {
     "example",
     "minLength",
     "maxLength",
+    "pattern",
+    "format",
+    "$schema",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
 }
+# Formats the fast checker knows; any other format goes to jsonschema.
+_SIMPLE_FORMATS = {"int32", "int64", "float", "double", "date-time", None}
 MAX_PROBLEMS = 10
 
 
@@ -119,14 +130,24 @@ def _simple_check(schema: dict[str, Any]) -> Callable[[Any], str | None] | None:
     types = schema.get("type")
     if types not in ("integer", "number", "string", "boolean"):
         return None
+    value_format = schema.get("format")
+    if value_format not in _SIMPLE_FORMATS:
+        return None
     enum = schema.get("enum")
+    if "const" in schema:
+        enum = [schema["const"]]
     low, high = schema.get("minimum"), schema.get("maximum")
     xlow, xhigh = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
     min_len, max_len = schema.get("minLength"), schema.get("maxLength")
+    pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
 
     def check(value: Any) -> str | None:
         if enum is not None and value not in enum:
             return f"{value!r} is not one of {enum}"
+        if pattern is not None and not pattern.search(value):
+            return f"{value!r} does not match {pattern.pattern!r}"
+        if value_format == "date-time" and not check_date_time(value):
+            return f"{value!r} is not a 'date-time'"
         if low is not None and value < low:
             return f"{value} is less than the minimum of {low}"
         if high is not None and value > high:
