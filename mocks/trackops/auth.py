@@ -1,0 +1,103 @@
+"""Who is calling: the account (by the Host's first label) and the user (by HTTP basic auth).
+
+Seed 001: basic auth with the username ``{username}/token`` and the company API token; only
+active Full Access employees; Limited Access employees and client contacts are refused; API
+access must be activated for the account. The order of the checks and each message follow
+the contract's ``info.description`` and its 401/403 examples (all inferred).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.errors import HttpError
+from .store import Account
+
+TOKEN_SUFFIX = "/token"
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="Trackops API"'}
+NEEDS_CREDENTIALS = (
+    "Authentication required: use HTTP basic auth with '{username}/token' and the company API token"
+)
+
+Refuse = Callable[..., HttpError]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A user the API let in, and the account they called."""
+
+    account: Account
+    username: str
+    name: str
+    staff_id: int | None
+
+
+def subdomain_of(host: str, default: str) -> str:
+    """The account's subdomain: the first label of the Host; a bare IP, ``localhost`` or a
+    name without a dot (a container's service name) mean the default account."""
+    hostname = host.strip().lower()
+    if hostname.startswith("["):
+        hostname = hostname[1 : hostname.find("]")]
+    elif hostname.count(":") == 1:
+        hostname = hostname.split(":", 1)[0]
+    try:
+        ipaddress.ip_address(hostname)
+    except ValueError:
+        pass
+    else:
+        return default
+    if "." not in hostname:
+        return default
+    return hostname.split(".", 1)[0]
+
+
+def _basic(header: str, refuse: Refuse) -> tuple[str, str]:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        raise refuse(401, NEEDS_CREDENTIALS, headers=CHALLENGE)
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise refuse(401, NEEDS_CREDENTIALS, headers=CHALLENGE) from None
+    username, colon, token = decoded.partition(":")
+    if not colon:
+        raise refuse(401, NEEDS_CREDENTIALS, headers=CHALLENGE)
+    return username, token
+
+
+def user_refusal(user: dict[str, Any]) -> str | None:
+    """Why a known user may not use the API (None: they may)."""
+    if user["user_type"] == "client_contact":
+        return "Client contacts cannot use the API: use an active Full Access employee"
+    if not user["is_active"]:
+        return f"The user '{user['username']}' is inactive"
+    if user["access_level"] != "full_access":
+        return "Limited Access employees cannot use the API: use an active Full Access employee"
+    return None
+
+
+def authenticate(account: Account, header: str | None, refuse: Refuse) -> Principal:
+    """The principal of a request to ``account``, or raise the refusal (see the module doc)."""
+    if not header:
+        raise refuse(401, NEEDS_CREDENTIALS, headers=CHALLENGE)
+    login, token = _basic(header, refuse)
+    username = login[: -len(TOKEN_SUFFIX)] if login.endswith(TOKEN_SUFFIX) else ""
+    if not username:
+        raise refuse(401, "The username must have the form '{username}/token'", headers=CHALLENGE)
+    if not account.api_access_enabled:
+        raise refuse(403, "API access is not activated for this account")
+    if not hmac.compare_digest(token.encode(), account.api_token.encode()):
+        raise refuse(401, "Invalid API token", headers=CHALLENGE)
+    user = account.users.get(username)
+    if user is None:
+        raise refuse(401, f"Unknown user '{username}' for this account", headers=CHALLENGE)
+    reason = user_refusal(user)
+    if reason is not None:
+        raise refuse(403, reason)
+    return Principal(account, username, user["name"], user.get("staff_id"))

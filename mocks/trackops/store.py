@@ -1,0 +1,158 @@
+"""Trackops' state: one ``Account`` per subdomain, each with its users and 32 record tables.
+
+The fixture files are read (and shaped by their schemas) once; a reset rebuilds the tables
+from those records. Stored records are never changed in place: an update stores a new dict,
+so the same fixture records can be shared by every reset.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..core.contracts import read_document
+from ..core.store import Record, Store, Table, Tenant
+from .catalog import Catalog, RecordType
+
+Lookups = dict[str, list[dict[str, Any]]]
+
+
+@dataclass
+class AccountConfig:
+    subdomain: str
+    name: str
+    api_access_enabled: bool
+    api_token: str
+    load_fixtures: bool
+
+
+@dataclass
+class FixtureSet:
+    """The fixture files, read once: accounts, users, lookups and records per store."""
+
+    default_subdomain: str
+    accounts: list[AccountConfig]
+    users: list[dict[str, Any]]
+    lookups: Lookups
+    records: dict[str, list[Record]] = field(default_factory=dict)
+
+    @classmethod
+    def read(
+        cls, folder: Path, catalog: Catalog, shape: Callable[[RecordType, Any], Record]
+    ) -> FixtureSet:
+        accounts = read_document(folder / "accounts.json")
+        found = cls(
+            default_subdomain=accounts["default_subdomain"],
+            accounts=[AccountConfig(**item) for item in accounts["accounts"]],
+            users=accounts["users"],
+            lookups=read_document(folder / "lookups.json"),
+        )
+        for collection, record_type in catalog.records.items():
+            path = folder / f"{collection}.json"
+            rows = read_document(path) if path.is_file() else []
+            found.records[collection] = sorted(
+                (shape(record_type, row) for row in rows), key=lambda row: row["id"]
+            )
+        return found
+
+
+class Account(Tenant):
+    """One account (``{subdomain}.viewcases.com``): its API switch, token, users and records."""
+
+    def __init__(self, config: AccountConfig, tables: dict[str, Table[int]]) -> None:
+        super().__init__(config.subdomain)
+        self.subdomain = config.subdomain
+        self.name = config.name
+        self.api_access_enabled = config.api_access_enabled
+        self.api_token = config.api_token
+        self.tables = tables
+        self.lookups: Lookups = {}
+        self.users: dict[str, dict[str, Any]] = {}
+
+    def table(self, collection: str) -> Table[int]:
+        return self.tables[collection]
+
+    def get(self, collection: str, key: int) -> Record | None:
+        return self.tables[collection].get(key)
+
+    def exists(self, relation: str, key: int) -> bool:
+        """Whether ``key`` names a record of ``relation`` (a store, or ``lookups.<key>``)."""
+        if relation.startswith("lookups."):
+            return any(item["id"] == key for item in self.lookups.get(relation[8:], []))
+        return key in self.tables[relation]
+
+    def lookup(self, name: str, key: int) -> dict[str, Any] | None:
+        return next((item for item in self.lookups.get(name, []) if item["id"] == key), None)
+
+    def load(self, collection: str, records: list[Record]) -> None:
+        table = self.tables[collection]
+        for record in records:
+            table.put(record["id"], record)
+        if records:
+            self.sequences.skip_past(collection, records[-1]["id"])
+
+    def next_id(self, collection: str) -> int:
+        return self.sequences.next(collection)
+
+    def put(self, collection: str, record: Record) -> Record:
+        return self.tables[collection].put(record["id"], record)
+
+
+def encoder(record_type: RecordType, shape: Callable[[Any], Any]) -> Callable[[Record], bytes]:
+    """How a table encodes its records: shaped by the schema, expanded fields left null."""
+    hidden = {name: None for name in record_type.expands}
+
+    def encode(record: Record) -> bytes:
+        return orjson.dumps(shape({**record, **hidden} if hidden else record))
+
+    return encode
+
+
+class TrackopsStore(Store[Account]):
+    """Every account of one emulator."""
+
+    def __init__(
+        self, fixtures: FixtureSet, catalog: Catalog, shapes: dict[str, Callable[[Any], Any]]
+    ) -> None:
+        self.fixtures = fixtures
+        self.catalog = catalog
+        self._encoders = {
+            name: encoder(record_type, shapes[name])
+            for name, record_type in catalog.records.items()
+        }
+        super().__init__(self._new_account)
+
+    def _new_account(self, key: Hashable) -> Account:
+        config = next(a for a in self.fixtures.accounts if a.subdomain == key)
+        tables: dict[str, Table[int]] = {
+            name: Table(self._encoders[name]) for name in self.catalog.records
+        }
+        return Account(config, tables)
+
+    def fill(self, volume: dict[str, list[Record]]) -> None:
+        """Make every configured account; those that load the fixtures also get ``volume``
+        (generated records that point at fixture records)."""
+        for config in self.fixtures.accounts:
+            account = self.tenant(config.subdomain)
+            account.users = {
+                user["username"]: copy.deepcopy(user)
+                for user in self.fixtures.users
+                if user["subdomain"] == config.subdomain
+            }
+            if config.load_fixtures:
+                account.lookups = copy.deepcopy(self.fixtures.lookups)
+                for collection, records in self.fixtures.records.items():
+                    account.load(collection, records)
+                for collection, records in volume.items():
+                    account.load(collection, records)
+
+    def account(self, subdomain: str) -> Account | None:
+        """The account of ``subdomain``, or None when there is none."""
+        if not self.has_tenant(subdomain):
+            return None
+        return self.tenant(subdomain)
