@@ -7,11 +7,8 @@ actions, so they obey the same rules.
 
 from __future__ import annotations
 
-import importlib.util
 from types import ModuleType
 from typing import TYPE_CHECKING
-
-from trackmock.core.paths import fixtures_dir
 
 from .fixtures import SEED_ORGANIZATION
 from .rules import Principal
@@ -21,13 +18,10 @@ if TYPE_CHECKING:
 
 
 def _generator() -> ModuleType:
-    path = fixtures_dir() / "tracker" / "generate.py"
-    spec = importlib.util.spec_from_file_location("trackmock_tracker_generate", path)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"{path}: the Tracker generator is missing")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    # Imported here, not at the top: it imports Faker, which only volume runs need.
+    from trackmock.fixtures.tracker import generate
+
+    return generate
 
 
 def load_volume(provider: TrackerProvider, count: int) -> None:

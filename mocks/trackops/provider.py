@@ -126,7 +126,7 @@ class TrackopsProvider(Writes, AdminActions, Provider):
         if self.settings.volume <= 0:
             return {}
         if self._volume is None:
-            from ..fixtures.trackops.generate import generate
+            from trackmock.fixtures.trackops.generate import generate
 
             made = generate(
                 self.settings.volume,
