@@ -8,9 +8,10 @@ the contract diff. Every YAML and JSON file in a contract's folder is registered
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -94,6 +95,19 @@ def pointer_escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
 
 
+INTEGER_FORMATS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+"""OpenAPI's integer formats, as the ranges they allow."""
+
+
+def check_integer_format(value_format: str) -> Callable[[object], bool]:
+    low, high = INTEGER_FORMATS[value_format]
+
+    def check(value: object) -> bool:
+        return not isinstance(value, int) or isinstance(value, bool) or low <= value <= high
+
+    return check
+
+
 def check_date_time(value: object) -> bool:
     """RFC 3339 date-time: a date, a time and an offset (``Z`` or ``+hh:mm``)."""
     if not isinstance(value, str):
@@ -141,7 +155,20 @@ class Operation:
     @property
     def rule(self) -> str:
         """The path as a Flask URL rule."""
-        return re.sub(r"\{([^}/]+)\}", lambda m: f"<{_param_key(m.group(1))}>", self.path)
+        return self.rule_excluding({})
+
+    def rule_excluding(self, literals: dict[str, set[str]]) -> str:
+        """The path as a Flask URL rule whose parameters never match the ``literals`` given
+        for them (``except`` converter: see ``concrete_siblings``)."""
+
+        def part(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if literals.get(name):
+                quoted = ",".join(json.dumps(value) for value in sorted(literals[name]))
+                return f"<except({quoted}):{_param_key(name)}>"
+            return f"<{_param_key(name)}>"
+
+        return re.sub(r"\{([^}/]+)\}", part, self.path)
 
     @property
     def path_names(self) -> dict[str, str]:
@@ -161,8 +188,44 @@ class Operation:
         return self.response(status) is not None
 
 
+def documented_media(media: str, contents: dict[str, str | None]) -> str | None:
+    """The documented media type (key of ``contents``) that ``media`` falls under, if any."""
+    if media in contents:
+        return media
+    for candidate in contents:
+        if candidate in ("*/*", media.split("/")[0] + "/*"):
+            return candidate
+    return None
+
+
 def _param_key(name: str) -> str:
     return re.sub(r"\W", "_", name)
+
+
+def concrete_siblings(paths: list[str]) -> dict[tuple[str, str], set[str]]:
+    """(templated path, parameter) -> the literal segments other paths put in its place.
+
+    OpenAPI matches concrete paths before templated ones: ``/cases/search`` is not
+    ``/cases/{id}`` with id ``search``, even for a method only ``/cases/{id}`` takes (that is a
+    405 on ``/cases/search``). A path counts when it differs from the templated one in that
+    segment only.
+    """
+    split = {path: path.strip("/").split("/") for path in paths}
+    found: dict[tuple[str, str], set[str]] = {}
+    for path, parts in split.items():
+        for other_parts in split.values():
+            if len(other_parts) != len(parts):
+                continue
+            differ = [i for i, (a, b) in enumerate(zip(parts, other_parts, strict=True)) if a != b]
+            if len(differ) != 1:
+                continue
+            mine, theirs = parts[differ[0]], other_parts[differ[0]]
+            if _TEMPLATE.fullmatch(mine) and not _TEMPLATE.fullmatch(theirs):
+                found.setdefault((path, mine[1:-1]), set()).add(theirs)
+    return found
+
+
+_TEMPLATE = re.compile(r"\{[^}/]+\}")
 
 
 class Contract:
@@ -361,6 +424,8 @@ class Contract:
 
             checker = FormatChecker()
             checker.checks("date-time")(check_date_time)
+            for name in INTEGER_FORMATS:
+                checker.checks(name)(check_integer_format(name))
             found = Draft202012Validator(
                 {"$ref": location}, registry=self.registry, format_checker=checker
             )

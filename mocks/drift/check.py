@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..core.contracts import documented_media
 from . import events as ev
 from .inputs import RECEIVED, Exchange, Frame, InputError, read_captures
 from .match import Matcher
@@ -215,8 +216,8 @@ class Checker:
                 )
             return ()
         media = (exchange.content_type or "").split(";", 1)[0].strip().lower()
-        documented_media = _documented_media(media, contents) if media else None
-        if documented_media is None:
+        declared = documented_media(media, contents) if media else None
+        if declared is None:
             if body is None or (not media and not body):
                 return ()
             listed = ", ".join(sorted(contents))
@@ -228,7 +229,7 @@ class Checker:
                     f"received Content-Type {media or '(none)'}; the contract documents {listed}",
                 ),
             )
-        schema = contents[documented_media]
+        schema = contents[declared]
         if schema is None or body is None:
             return ()
         if media.startswith(_TEXT_MEDIA):
@@ -326,15 +327,6 @@ def _success_status(operation: Operation) -> int | None:
     for status in sorted(operation.responses):
         if status.isdigit() and status.startswith("2"):
             return int(status)
-    return None
-
-
-def _documented_media(media: str, contents: dict[str, str | None]) -> str | None:
-    if media in contents:
-        return media
-    for candidate in contents:
-        if candidate in ("*/*", media.split("/")[0] + "/*"):
-            return candidate
     return None
 
 
