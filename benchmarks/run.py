@@ -224,11 +224,11 @@ def bench_socket(clients: int, pushes: int) -> dict[str, Any]:
 
 
 def bench_drift() -> dict[str, Any]:
-    script = HERE / "drift_check.py"
-    if not script.exists():
-        return {"skipped": "benchmarks/drift_check.py is missing"}
     out = subprocess.run(
-        [sys.executable, str(script), "--json"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "benchmarks.drift_check"],
+        capture_output=True,
+        text=True,
+        cwd=HERE.parent,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

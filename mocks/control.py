@@ -78,6 +78,10 @@ class ControlClient:
     def clear_violations(self) -> None:
         self.call("DELETE", "violations")
 
+    def conformance(self) -> dict[str, Any]:
+        """Socket frames sent and checked against the contract since the emulator started."""
+        return self.call("GET", "conformance")
+
 
 class ControlClock:
     """The emulator's clock seen from a client: ``now()`` reads it, ``sleep()`` advances it.

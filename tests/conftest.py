@@ -1,4 +1,5 @@
-"""The project's own test configuration: behaviour coverage of BEHAVIOURS.md IDs.
+"""The project's own test configuration: behaviour coverage of BEHAVIOURS.md IDs, and the
+``--schemathesis-long`` switch of tests/contract/test_schemathesis.py.
 
 ``pytest --behaviour-coverage`` prints, for every ID in ``contracts/behaviours.yaml``, the
 tests that name it (``@pytest.mark.behaviour("TR-18")``), and fails when an ID has none or a
@@ -22,6 +23,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--behaviour-coverage",
         action="store_true",
         help="print which tests cover each BEHAVIOURS.md ID; fail when one has none",
+    )
+    parser.addoption(
+        "--schemathesis-long",
+        action="store_true",
+        help="run tests/contract/test_schemathesis.py long (more examples; docs/conformance.md)",
     )
 
 

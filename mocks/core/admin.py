@@ -136,6 +136,12 @@ class AdminApi:
             "errors": list(self.emulator.handler_errors),
         }
 
+    def getConformance(self, call: Call) -> dict[str, Any]:
+        return {
+            "checking": self.emulator.settings.check_responses,
+            "frames": self.emulator.frame_audit.to_json(),
+        }
+
     def clearViolations(self, call: Call) -> None:
         self.emulator.violations.clear()
         self.emulator.handler_errors.clear()

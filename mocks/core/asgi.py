@@ -138,7 +138,7 @@ class EmulatorAsgi:
         )
 
     async def _websocket(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        connection = SocketConnection(self.emulator, scope, receive, send)
+        connection = SocketConnection(self.emulator, scope, receive, _audited(send, self.emulator))
         await connection.handshake()
         if connection.closed:
             return
@@ -148,6 +148,21 @@ class EmulatorAsgi:
             await connection.reject(error.status, error.body, error.content_type)
             return
         await handler(connection)
+
+
+def _audited(send: Send, emulator: Emulator) -> Send:
+    """``send`` counting every data frame that leaves the emulator, whichever code sends it.
+
+    Counted here, apart from the check, so that a frame sent without being checked against the
+    AsyncAPI document shows up in ``emulator.frame_audit`` (see ``FrameAudit``)."""
+    audit = emulator.frame_audit
+
+    async def send_counted(message: dict[str, Any]) -> None:
+        if message["type"] == "websocket.send":
+            audit.sent += 1
+        await send(message)
+
+    return send_counted
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:

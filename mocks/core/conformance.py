@@ -6,11 +6,12 @@ The emulator records them as violations when ``check_responses`` is on; the test
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .contracts import Contract, pointer_escape
+from .contracts import Contract, documented_media, pointer_escape
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response
@@ -20,21 +21,42 @@ if TYPE_CHECKING:
 _TEXT_MEDIA = ("text/plain", "text/csv")
 
 
+@dataclass
+class FrameAudit:
+    """Socket frames an emulator sent, and how many of them were checked against its AsyncAPI
+    document, since it started (a reset does not clear it).
+
+    ``sent`` is counted where a frame leaves the emulator (the ASGI ``send``), ``checked`` where
+    it is validated, so a frame that reaches a client without being checked shows up as
+    ``sent > checked``. The pytest plugin reads it at the end of each emulator's life.
+    """
+
+    sent: int = 0
+    checked: int = 0
+    failed: int = 0
+
+    def problems(self) -> list[str]:
+        """Why this audit does not prove that every frame sent was a documented message."""
+        found = []
+        if self.sent != self.checked:
+            found.append(
+                f"Received {self.sent} socket frames sent / Documented: {self.checked} checked"
+                " against the AsyncAPI messages"
+            )
+        if self.failed:
+            found.append(f"{self.failed} socket frames are not documented messages")
+        return found
+
+    def to_json(self) -> dict[str, int]:
+        return {"sent": self.sent, "checked": self.checked, "failed": self.failed}
+
+
 def _schema_errors(contract: Contract, location: str, value: Any) -> list[str]:
     validator = contract.validator(location)
     return [
         f"at {'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}"
         for error in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))[:5]
     ]
-
-
-def _documented_media(media: str, contents: dict[str, str | None]) -> str | None:
-    if media in contents:
-        return media
-    for candidate in contents:
-        if candidate in ("*/*", media.split("/")[0] + "/*"):
-            return candidate
-    return None
 
 
 def check_http_response(operation: Operation, response: Response) -> list[str]:
@@ -51,7 +73,7 @@ def check_http_response(operation: Operation, response: Response) -> list[str]:
             return [f"{where} {status}: Received a body / Documented: no content"]
         return []
     media = response.mimetype or ""
-    documented = _documented_media(media, contents)
+    documented = documented_media(media, contents)
     if documented is None:
         listed = ", ".join(sorted(contents))
         return [
@@ -74,17 +96,31 @@ def check_http_response(operation: Operation, response: Response) -> list[str]:
 
 
 class MessageCatalog:
-    """The messages of an AsyncAPI 3 document, by name, with their payload schemas."""
+    """The messages of an AsyncAPI 3 document, by name, with their payload schemas; ``sent``
+    names those of its ``send`` operations (None when it declares no operations)."""
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
         messages = contract.document.get("components", {}).get("messages", {})
         self.payloads: dict[str, str] = {}
+        by_location: dict[str, str] = {}
         for name, message in messages.items():
             location = contract.location("components", "messages", name)
             resolved, resolved_loc = contract.deref(message, location)
+            by_location[resolved_loc] = name
             if isinstance(resolved, dict) and "payload" in resolved:
                 self.payloads[name] = f"{resolved_loc}/{pointer_escape('payload')}"
+        operations = contract.document.get("operations") or {}
+        self.sent: list[str] | None = None
+        if operations:
+            self.sent = sorted(
+                {
+                    by_location[contract.deref(ref, contract.location("operations", name))[1]]
+                    for name, operation in operations.items()
+                    if operation.get("action") == "send"
+                    for ref in operation.get("messages", [])
+                }
+            )
 
     def match(self, value: Any, names: list[str] | None = None) -> tuple[str | None, list[str]]:
         """The first message (of ``names``, or of all) whose payload ``value`` satisfies,
@@ -99,12 +135,13 @@ class MessageCatalog:
 
 
 def check_frame(catalog: MessageCatalog, text: str, names: list[str] | None = None) -> list[str]:
-    """Whether a text frame sent by the server is one of the documented messages."""
+    """Whether a text frame sent by the server is one of the messages it documents sending
+    (``names``, else the catalog's ``send`` messages, else any)."""
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
         value = text
-    name, reasons = catalog.match(value, names)
+    name, reasons = catalog.match(value, names or catalog.sent)
     if name is not None:
         return []
     return [

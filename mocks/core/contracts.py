@@ -17,7 +17,8 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlparse
+from urllib.request import url2pathname
 
 import orjson
 import yaml
@@ -228,6 +229,32 @@ def concrete_siblings(paths: list[str]) -> dict[tuple[str, str], set[str]]:
 _TEMPLATE = re.compile(r"\{[^}/]+\}")
 
 
+def _add_referenced_files(resources: dict[str, Any], documents: dict[str, Any]) -> None:
+    """Load into ``resources`` the files outside the folder that ``documents`` refer to."""
+    pending = list(documents.items())
+    while pending:
+        uri, node = pending.pop()
+        for ref in _refs(node):
+            target = urldefrag(urljoin(uri, ref))[0]
+            if not target.startswith("file:") or target in resources or target in documents:
+                continue
+            file = Path(url2pathname(urlparse(target).path))
+            if file.is_file():
+                resources[target] = read_document(file)
+                pending.append((target, resources[target]))
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str) and not node["$ref"].startswith("#"):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
 class Contract:
     """An OpenAPI document with every schema file beside it.
 
@@ -248,6 +275,8 @@ class Contract:
 
     @classmethod
     def from_path(cls, path: str | Path) -> Contract:
+        """The document at ``path``, every document in its folder, and any other file its
+        documents refer to (``../admin/openapi.yaml#/components/schemas/Error``)."""
         path = Path(path).resolve()
         if not path.is_file():
             raise ContractError(f"{path}: no such contract file")
@@ -255,7 +284,9 @@ class Contract:
         for other in sorted(path.parent.rglob("*")):
             if other.suffix in _DOC_SUFFIXES and other.is_file() and other != path:
                 resources[other.as_uri()] = read_document(other)
-        return cls(read_document(path), path.as_uri(), resources)
+        document = read_document(path)
+        _add_referenced_files(resources, {path.as_uri(): document, **resources})
+        return cls(document, path.as_uri(), resources)
 
     @classmethod
     def from_dict(

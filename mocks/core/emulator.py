@@ -14,6 +14,7 @@ requests that never reach a route.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,10 +24,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import Rule
+from werkzeug.routing import BaseConverter, Rule
 
 from .clock import Clock
-from .contracts import Contract, Operation
+from .conformance import FrameAudit
+from .contracts import Contract, Operation, concrete_siblings
 from .errors import JSON, ErrorShape, HttpError, admin_error
 from .faults import Faults
 from .journal import Journal
@@ -108,6 +110,14 @@ class _LazyBuilderRule(Rule):
             return compiled[0](rule, *args, **kwargs)
 
         return build
+
+
+class _Except(BaseConverter):
+    """A path segment that is none of the given literals (see ``concrete_siblings``)."""
+
+    def __init__(self, url_map: Any, *literals: str) -> None:
+        super().__init__(url_map)
+        self.regex = "(?!(?:{})$)[^/]+".format("|".join(re.escape(x) for x in literals))
 
 
 class _Flask(Flask):
@@ -213,6 +223,7 @@ class Emulator:
         self.contract = Contract.from_path(contract_path)
         self.violations: list[dict[str, Any]] = []
         self.handler_errors: list[str] = []
+        self.frame_audit = FrameAudit()
         self.base_url = ""
         self.tls: ServerTls | None = None
         """Set by a vendor that serves TLS; the runner listens with it."""
@@ -253,6 +264,11 @@ class Emulator:
     def _build_app(self) -> Flask:
         app = _Flask(f"trackmock.{self.name}")
         app.url_map.strict_slashes = False
+        app.url_map.converters["except"] = _Except
+        contracts = [self.contract, self.admin.contract, self.admin.vendor_contract]
+        self._siblings = concrete_siblings(
+            [op.path for c in contracts if c is not None for op in c.operations.values()]
+        )
         for operation in self.contract.operations.values():
             self._route(app, operation, self.provider, self.provider)
         self.admin.register(app)
@@ -268,8 +284,13 @@ class Emulator:
             path_args = {names[key]: value for key, value in kwargs.items()}
             return self.dispatch(operation, path_args, hooks, handler)
 
+        literals = {
+            name: self._siblings[(operation.path, name)]
+            for name in names.values()
+            if (operation.path, name) in self._siblings
+        }
         app.add_url_rule(
-            operation.rule,
+            operation.rule_excluding(literals),
             endpoint=f"{operation.contract.uri}#{operation.id}",
             view_func=view,
             methods=[operation.method],
@@ -359,7 +380,11 @@ class Emulator:
             self._messages = MessageCatalog(Contract.from_path(path))
         from .conformance import check_frame
 
-        for message in check_frame(self._messages, text):
+        problems = check_frame(self._messages, text)
+        self.frame_audit.checked += 1
+        if problems:
+            self.frame_audit.failed += 1
+        for message in problems:
             self.violations.append({"kind": "frame", "operation": "socket", "message": message})
 
     def _error_for(self, path: str) -> ErrorShape:

@@ -51,6 +51,8 @@ def _optional_int(data: dict[str, Any], name: str, *, low: int, high: int) -> in
     value = data.get(name)
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema counts 503.0 as an integer, as the contract does
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise FaultError(f"'{name}' must be an integer from {low} to {high}")
     return value

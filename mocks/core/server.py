@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.websockets.wsproto_impl import WSProtocol
+from wsproto.events import RejectConnection, RejectData
+from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 from .asgi import TRANSPORT_KEY, EmulatorAsgi
 from .errors import HttpError
@@ -40,6 +43,47 @@ class _Protocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.scope["extensions"] = {TRANSPORT_KEY: self.transport}  # type: ignore[typeddict-unknown-key]
+
+
+class _WSProtocol(WSProtocol):
+    """uvicorn's wsproto protocol, whose refusal of an upgrade that is not RFC 6455 says why: a
+    405 with ``Allow: GET`` for another method, else a 400 with a short text (instead of an
+    empty 400)."""
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.conn.receive_data(data)
+        except RemoteProtocolError as err:
+            hint = err.event_hint
+            if isinstance(hint, RejectConnection) and hint.status_code == 400:
+                # Before the handshake, ``data`` is the request uvicorn read: its method first.
+                method = data.split(b" ", 1)[0].decode("latin-1")
+                if method != "GET":
+                    out = _refusal(self.conn, 405, f"{method} is not allowed: an upgrade is a GET")
+                else:
+                    out = _refusal(self.conn, 400, f"Not a WebSocket upgrade (RFC 6455): {err}")
+            else:
+                out = self.conn.send(hint)  # type: ignore[arg-type]
+            self.transport.write(out)
+            self.transport.close()
+        except LocalProtocolError:
+            # Data after the close handshake (a late pong, say): as uvicorn does.
+            self.transport.close()
+        else:
+            self.handle_events()
+
+
+def _refusal(conn: Any, status: int, message: str) -> bytes:
+    body = message.encode()
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if status == 405:
+        headers.append((b"allow", b"GET"))
+    return bytes(conn.send(RejectConnection(status, headers, has_body=True))) + bytes(
+        conn.send(RejectData(body))
+    )
 
 
 @dataclass
@@ -82,7 +126,7 @@ def _config(emulator: Emulator) -> uvicorn.Config:
     config = uvicorn.Config(
         EmulatorAsgi(emulator),
         http=_Protocol,
-        ws="wsproto",
+        ws=_WSProtocol,
         interface="asgi3",
         lifespan="off",
         log_level="warning",

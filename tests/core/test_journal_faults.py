@@ -74,3 +74,10 @@ def test_faults_match_by_method_and_path_and_wear_out() -> None:
 def test_bad_faults_are_refused_with_the_reason(data: object, message: str) -> None:
     with pytest.raises(FaultError, match=message):
         Faults().add(data)
+
+
+def test_whole_floats_count_as_integers_as_in_json_schema() -> None:
+    fault = Faults().add({"action": "status", "status": 503.0, "times": 2.0})
+    assert (fault.status, fault.times) == (503, 2)
+    with pytest.raises(FaultError, match="'status' must be an integer"):
+        Faults().add({"action": "status", "status": 503.5})

@@ -118,6 +118,29 @@ def test_unknown_paths_methods_and_missing_handlers_answer_in_the_vendor_shape(
     assert "notImplemented" in missing.json()["message"]
 
 
+def test_a_concrete_path_wins_over_a_templated_one_for_every_method(sample: Emulator) -> None:
+    """OpenAPI matches /api/widgets/count before /api/widgets/{id}: DELETE, which only the
+    templated path takes, is a 405 there, not a delete of the widget "count"."""
+    url = sample.base_url
+    assert requests.get(f"{url}/api/widgets/count", headers=AUTH).json() == {"count": 2}
+    wrong = requests.delete(f"{url}/api/widgets/count", headers=AUTH)
+    assert wrong.status_code == 405
+    assert wrong.headers["Allow"] == "GET, HEAD, OPTIONS"
+    options = requests.options(f"{url}/api/widgets/count", headers=AUTH)
+    assert "DELETE" not in options.headers["Allow"]
+    assert requests.delete(f"{url}/api/widgets/counts", headers=AUTH).status_code == 400
+    admin(sample, "POST", "clock", json={"advance": 1})  # the sample allows 2 calls a second
+    assert requests.delete(f"{url}/api/widgets/1", headers=AUTH).status_code == 204
+
+
+def test_integer_formats_are_ranges(sample: Emulator) -> None:
+    url = sample.base_url
+    too_big = requests.get(f"{url}/api/widgets/2147483648", headers=AUTH)
+    assert too_big.status_code == 400
+    assert "greater than the maximum of 2147483647" in too_big.json()["message"]
+    assert requests.get(f"{url}/api/widgets/2147483647", headers=AUTH).status_code == 404
+
+
 def test_responses_that_break_the_contract_are_recorded(sample: Emulator) -> None:
     assert requests.get(f"{sample.base_url}/api/broken").status_code == 200
     found = admin(sample, "GET", "violations").json()
@@ -308,6 +331,33 @@ def test_socket_session_can_close_and_frames_are_checked(sample: Emulator, ws_ur
         with pytest.raises(ConnectionClosed):
             ws.recv(timeout=5)
     assert admin(sample, "GET", "violations").json()["violations"] == []
+
+
+def test_an_upgrade_that_is_not_rfc_6455_is_refused_with_a_reason(sample: Emulator) -> None:
+    host, port = sample.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(
+            (
+                "GET /api/feed HTTP/1.1\r\n"
+                f"Host: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                "Sec-WebSocket-Version: 13\r\nCookie: sid=1\r\n\r\n"
+            ).encode()
+        )
+        head, _, body = raw.recv(4096).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert b"content-type: text/plain; charset=utf-8" in head
+    assert body == b"Not a WebSocket upgrade (RFC 6455): Missing header, 'Sec-WebSocket-Key'"
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(
+            (
+                "TRACE /api/feed HTTP/1.1\r\n"
+                f"Host: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            ).encode()
+        )
+        head = raw.recv(4096)
+    assert head.startswith(b"HTTP/1.1 405")
+    assert b"allow: GET" in head
 
 
 def test_sockets_do_not_negotiate_compression(ws_url: str) -> None:

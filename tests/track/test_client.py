@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,10 +21,7 @@ from trackmock.clients.track import (
     parse_time,
 )
 from trackmock.core.paths import contracts_dir
-from trackmock.core.server import BackgroundRunner, Listener
-from trackmock.core.settings import CoreSettings
-from trackmock.pytest_plugin import TEST_CLOCK_START, EmulatorHandle
-from trackmock.track import create_emulator
+from trackmock.pytest_plugin import EmulatorHandle
 
 from .conftest import ACCOUNT, API_USER
 
@@ -257,17 +254,9 @@ def grown_contract(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def grown(grown_contract: Path) -> Iterator[EmulatorHandle]:
-    core = CoreSettings(clock_frozen=True, clock_start=TEST_CLOCK_START, check_responses=True)
-    emulator = create_emulator(core, {}, contracts_dir=grown_contract)
-    runner = BackgroundRunner([Listener(emulator)])
-    runner.start()
-    handle = EmulatorHandle("track", emulator.describe())
-    yield handle
-    try:
-        handle.check()
-    finally:
-        runner.stop()
+def grown(grown_contract: Path, make_emulator: MakeEmulator) -> EmulatorHandle:
+    handle: EmulatorHandle = make_emulator("track", contracts_dir=grown_contract)
+    return handle
 
 
 @pytest.mark.behaviour("SF-22")

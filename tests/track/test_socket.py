@@ -360,12 +360,16 @@ def test_reset_closes_open_sockets(track: EmulatorHandle) -> None:
 
 def test_frames_are_documented_messages(track: EmulatorHandle) -> None:
     """Every frame sent in this test is checked against asyncapi.yaml by the emulator itself
-    (``check_responses``); the ``track`` fixture fails the test on any violation."""
+    (``check_responses``); the ``track`` fixture fails the test on any violation, and the frame
+    audit (which the plugin reads when the emulator stops) counts each frame the client got."""
+    before = track.control.conformance()["frames"]
     with open_socket(track, login(track), initial=False) as ws:
         for _ in range(4):
             frame(ws)
         track.clock.advance(30)
         frame(ws)
+    after = track.control.conformance()["frames"]
+    assert {k: after[k] - before[k] for k in after} == {"sent": 5, "checked": 5, "failed": 0}
     sent = track.control.journal(kind="ws-out")
     assert {next(iter(json.loads(e["body"]))) for e in sent} == {
         "devices",

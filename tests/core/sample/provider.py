@@ -139,6 +139,14 @@ class SampleProvider(Provider):
             raise self.error(404, f"no widget {call.path['id']}")
         return found
 
+    def countWidgets(self, call: Call) -> dict[str, Any]:
+        return {"count": len(self.store.tenant(1).widgets)}
+
+    def deleteWidget(self, call: Call) -> None:
+        if self.store.tenant(1).widgets.get(call.path["id"]) is None:
+            raise self.error(404, f"no widget {call.path['id']}")
+        self.store.tenant(1).widgets.delete(call.path["id"])
+
     def ping(self, call: Call) -> dict[str, Any]:
         return {"pong": True}
 
