@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import selectors
 import shutil
 import signal
 import subprocess
@@ -101,23 +102,34 @@ def frames(stream: bytes) -> list[dict[str, Any]]:
 
 
 def stream_until(folder: Path, command: str, out: Path, count: int) -> list[dict[str, Any]]:
-    """Start a script that streams the socket to ``out``; stop it once ``count`` frames came."""
-    with out.open("wb") as sink:
-        process = subprocess.Popen(
-            ["bash", "-c", command], cwd=folder, stdout=sink, start_new_session=True
-        )
+    """Start a script that streams the socket; stop it once ``count`` frames came.
+
+    The stream is read from a pipe as it arrives (no polling) and kept in ``out``, as the
+    seed's ``> /tmp/log_from_websocket.log`` keeps it.
+    """
+    process = subprocess.Popen(
+        ["bash", "-c", command], cwd=folder, stdout=subprocess.PIPE, start_new_session=True
+    )
+    assert process.stdout is not None
+    received = b""
     try:
-        deadline = time.monotonic() + STREAM_WAIT
-        while time.monotonic() < deadline:
-            got = frames(out.read_bytes())
-            if len(got) >= count or process.poll() is not None:
-                return got
-            time.sleep(0.05)
-        return frames(out.read_bytes())
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ)
+            deadline = time.monotonic() + STREAM_WAIT
+            while len(frames(received)) < count and time.monotonic() < deadline:
+                if not selector.select(timeout=max(deadline - time.monotonic(), 0)):
+                    break
+                chunk = os.read(process.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                received += chunk
+        return frames(received)
     finally:
+        out.write_bytes(received)
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=5)
+        process.stdout.close()
 
 
 def seed_record(name: str, record_id: int) -> dict[str, Any]:
