@@ -128,11 +128,10 @@ class EmulatorAsgi:
             path=scope["path"],
             query=scope["query_string"].decode("latin-1"),
             status=status,
-            request_headers=[
-                (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
-            ],
+            # Kept as the server gave them; decoded only when someone reads the journal.
+            request_headers=scope["headers"],
             request_body=body,
-            response_headers=list(headers),
+            response_headers=headers,
             response_body=payload,
             note=note,
         )

@@ -11,7 +11,8 @@ from typing import Any
 
 from .clock import Clock, isoformat
 
-Headers = list[tuple[str, str]]
+Headers = list[tuple[str, str]] | list[tuple[bytes, bytes]]
+"""As the server or the app gave them: ASGI's raw byte pairs, or text pairs."""
 
 KINDS = ("http", "ws-open", "ws-in", "ws-out", "ws-close")
 
@@ -43,8 +44,11 @@ class Entry:
         }
         if self.kind == "http":
             out["status"] = self.status
-            out["request"] = {"headers": dict(self.request_headers), **_body(self.request_body)}
-            out["response"] = {"headers": dict(self.response_headers), **_body(self.response_body)}
+            out["request"] = {"headers": _headers(self.request_headers), **_body(self.request_body)}
+            out["response"] = {
+                "headers": _headers(self.response_headers),
+                **_body(self.response_body),
+            }
         else:
             out["connection"] = self.connection
             out.update(_body(self.response_body if self.kind == "ws-out" else self.request_body))
@@ -53,6 +57,15 @@ class Entry:
         if self.note:
             out["note"] = self.note
         return out
+
+
+def _headers(pairs: Headers) -> dict[str, str]:
+    return {
+        (k.decode("latin-1") if isinstance(k, bytes) else k): (
+            v.decode("latin-1") if isinstance(v, bytes) else v
+        )
+        for k, v in pairs
+    }
 
 
 def _body(raw: bytes) -> dict[str, str]:
