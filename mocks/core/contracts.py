@@ -289,6 +289,18 @@ class Contract:
         return cls(document, path.as_uri(), resources)
 
     @classmethod
+    def from_file(cls, path: str | Path) -> Contract:
+        """The document at ``path`` and only the files it refers to (not its whole folder):
+        for a description downloaded somewhere, beside files that are none of its business."""
+        path = Path(path).resolve()
+        if not path.is_file():
+            raise ContractError(f"{path}: no such contract file")
+        document = read_document(path)
+        resources: dict[str, Any] = {}
+        _add_referenced_files(resources, {path.as_uri(): document})
+        return cls(document, path.as_uri(), resources)
+
+    @classmethod
     def from_dict(
         cls,
         document: dict[str, Any],

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from ..core.contracts import Contract, ContractError
+from .documents import load_contract
 
 OPENAPI = "openapi.yaml"
 ASYNCAPI = "asyncapi.yaml"
@@ -37,18 +38,24 @@ def _folder(folder: Path, name: str) -> Bundle:
         raise ContractError(f"{folder}: neither {OPENAPI} nor {ASYNCAPI} is here")
     return Bundle(
         name,
-        Contract.from_path(openapi) if openapi.is_file() else None,
-        Contract.from_path(asyncapi) if asyncapi.is_file() else None,
+        load_contract(openapi) if openapi.is_file() else None,
+        load_contract(asyncapi) if asyncapi.is_file() else None,
     )
 
 
 def vendor_bundle(vendor: str, contracts: Path | None = None) -> Bundle:
     """The contracts of ``vendor``: packaged, or from ``contracts`` (a folder holding
-    ``<vendor>/openapi.yaml`` as ``serve --contracts`` takes, or the vendor's folder itself)."""
+    ``<vendor>/openapi.yaml`` as ``serve --contracts`` takes, the vendor's folder itself, or
+    one description file: OpenAPI 3.0/3.1, Swagger 2.0 or AsyncAPI)."""
     if contracts is None:
         from ..core.paths import contracts_dir
 
         return _folder(contracts_dir() / vendor, vendor)
+    if contracts.is_file():
+        contract = load_contract(contracts, folder=False)
+        if "asyncapi" in contract.document:
+            return Bundle(vendor, None, contract)
+        return Bundle(vendor, contract, None)
     if (contracts / vendor).is_dir():
         return _folder(contracts / vendor, vendor)
     return _folder(contracts, vendor)
@@ -57,7 +64,7 @@ def vendor_bundle(vendor: str, contracts: Path | None = None) -> Bundle:
 def path_bundles(path: Path) -> dict[str, Bundle]:
     """What ``diff`` compares: a contract file, a vendor folder, or a folder of vendor folders."""
     if path.is_file():
-        contract = Contract.from_path(path)
+        contract = load_contract(path, folder=False)
         if "asyncapi" in contract.document:
             return {path.stem: Bundle(path.stem, None, contract)}
         return {path.stem: Bundle(path.stem, contract, None)}

@@ -147,7 +147,8 @@ class _Schemas:
     stack: set[tuple[str, str]] = field(default_factory=set)
 
     def add(self, kind: str, breaking: bool, path: str, message: str) -> None:
-        place = f"{self.where}: {path or '(body)'}"
+        whole = "(value)" if self.where.startswith("parameter") else "(body)"
+        place = f"{self.where}: {path or whole}"
         self.findings.append(ev.Finding(kind, breaking, place, f"{place}: {message}"))
 
     def compare(self, old: tuple[Any, str], new: tuple[Any, str], path: str = "") -> None:
@@ -176,7 +177,8 @@ class _Schemas:
         for key in sorted(set(old.constraints) | set(new.constraints)):
             before, after = old.constraints.get(key), new.constraints.get(key)
             if before != after:
-                self.add(ev.CONSTRAINT_CHANGED, False, path, f"{key} {before!r} is now {after!r}")
+                change = f"{key} {_shown(before)} is now {_shown(after)}"
+                self.add(ev.CONSTRAINT_CHANGED, False, path, change)
         if old.lists_properties or new.lists_properties:
             self._properties(old, new, path, response)
         if old.items is not None and new.items is not None:
@@ -287,6 +289,10 @@ class _Schemas:
         return pairs
 
 
+def _shown(value: Any) -> str:
+    return "(none)" if value is None else repr(value)
+
+
 def _values(values: list[Any]) -> str:
     text = ", ".join(orjson.dumps(v).decode() for v in values[:10])
     return text + (f", … ({len(values)} values)" if len(values) > 10 else "")
@@ -375,11 +381,22 @@ class _Operations:
         return _Schemas(self.old, self.new, direction, where, findings)
 
     def _parameters(self, before: Operation, after: Operation, findings: list[ev.Finding]) -> None:
-        def key(p: Any) -> tuple[str, str]:
-            return (p.location, p.name.lower() if p.location == "header" else p.name)
+        def keys(operation: Operation) -> dict[tuple[str, str], Any]:
+            # A path parameter is its place in the path: /a/{id} and /a/{userId} are one path.
+            places = {name: str(i) for i, name in enumerate(operation.path_names.values())}
+            return {
+                (
+                    p.location,
+                    places.get(p.name, p.name)
+                    if p.location == "path"
+                    else p.name.lower()
+                    if p.location == "header"
+                    else p.name,
+                ): p
+                for p in operation.parameters
+            }
 
-        old = {key(p): p for p in before.parameters}
-        new = {key(p): p for p in after.parameters}
+        old, new = keys(before), keys(after)
         for k, param in old.items():
             place = f"parameter {param.location} {param.name}"
             if k not in new:

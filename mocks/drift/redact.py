@@ -33,7 +33,7 @@ _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 )
 _SHAPES = re.compile(
-    r"(?P<scheme>\b(?:Bearer|Basic|Digest|Token)\s+)[A-Za-z0-9._~+/=:-]+"
+    r"(?P<scheme>\b(?:Bearer|Basic|Digest|Token)[ \t]+)[A-Za-z0-9._~+/=:-]+"
     r"|(?P<pair>\b(?:JSESSIONID|[A-Za-z_-]*(?:pass(?:word)?|pwd|token|secret|api[-_]?key|session)"
     r"[A-Za-z_-]*)=)[^\s&;,\"']+"
     r"|(?P<userinfo>://)[^/\s:@]+:[^/\s@]+@",

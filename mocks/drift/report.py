@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .redact import Redactor
 
 _SHOWN_SOURCES = 3
+_UNMATCHED = frozenset({ev.UNKNOWN_OPERATION, ev.UNKNOWN_MESSAGE})
 
 
 @dataclass
@@ -57,6 +58,8 @@ class Collector:
         self.operations: dict[str, OperationResult] = {}
         self.exchanges = 0
         self.frames = 0
+        self.matched = 0
+        """Exchanges and frames that matched an operation or message of the contract."""
         self.skipped: dict[str, int] = {}
         self.seconds = 0.0
 
@@ -75,6 +78,8 @@ class Collector:
             self.frames += 1
         else:
             self.exchanges += 1
+        if not any(f.kind in _UNMATCHED for f in event.findings):
+            self.matched += 1
         result = self.operations.get(event.operation)
         if result is None:
             result = self.operations[event.operation] = OperationResult(
