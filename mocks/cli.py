@@ -1,5 +1,7 @@
 """The ``trackmock`` command: serve the emulators (``serve``), check captured traffic against
-the contracts (``check``), compare two versions of a contract (``diff``)."""
+the contracts (``check``), compare two versions of a contract (``diff``), stand between a
+client and a vendor (``proxy``), test a live vendor read-only (``probe``), and copy the drift
+examples to a folder (``examples``). The parser is built here; each command runs elsewhere."""
 
 from __future__ import annotations
 
@@ -28,7 +30,99 @@ When every emulator answers, one line per emulator gives its URL and login value
 
 Each emulator serves its control API under /__admin/ (reset, clock, journal, faults,
 credentials and the vendor's own actions); see contracts/admin/openapi.yaml.
+
+Exit status: 0 stopped by Ctrl-C or SIGTERM, 1 could not start (settings, a busy port, a
+contract that cannot be served), 2 a command line that cannot be used.
 """
+
+CHECK_HELP = """\
+Check captured traffic of a vendor against its contract (OpenAPI, and AsyncAPI for socket
+frames), and report per operation and field path what the vendor sent that the contract does
+not say: fields it lacks, required fields missing, other types or formats, enum values outside
+the contract, undocumented statuses or content types, unknown operations and socket messages.
+Each finding is breaking (a client that follows the contract would break) or informational.
+
+FILE can be:
+  a HAR file     exported from the browser's developer tools (Chrome or Firefox, Network tab,
+                 "Save all as HAR"), or written by `trackmock proxy --har`; Chrome's HAR keeps
+                 socket frames, which are checked too
+  curl output    of `curl -i` (status line, headers, body); keep the curl command line at the
+                 top or use -v, so the request is known, or name the file <operationId>.txt;
+                 after a 101 answer the raw socket stream is read as frames
+  a folder       of JSON bodies named <operationId>[.<status>].json, or <message>.json for a
+                 socket message
+
+--contracts also takes one description file: any OpenAPI 3.0 or 3.1 document, or Swagger 2.0.
+Secrets in the captures (Authorization, Cookie and Set-Cookie headers, tokens in query strings,
+passwords in forms, basic-auth user info, JSESSIONID) never appear in a report.
+
+Exit status: 0 no breaking drift, 1 breaking drift, 2 unusable input or contract, 3 nothing to
+check (no exchange in the captures matches an operation of the vendor's contract).
+"""
+
+DIFF_HELP = """\
+Compare two versions of a contract and list each change, breaking or not for a client: removed
+or renamed fields, type and format changes, newly required fields, enum values added or taken
+away, removed operations, statuses and content types, new required parameters, changed
+security, socket messages added or removed. What breaks depends on who writes the schema:
+a response may not grow what the client reads; a request may not shrink what the vendor takes.
+
+OLD and NEW are each a contract file (any OpenAPI 3.0 or 3.1 document, Swagger 2.0, or
+AsyncAPI), a vendor folder holding openapi.yaml (and asyncapi.yaml), or a folder of vendor
+folders (then every vendor both hold). Operations are paired by operationId, else by method
+and path template ({id} and {userId} in the same place are the same path).
+
+Exit status: 0 no breaking change, 1 breaking changes, 2 unusable contract.
+"""
+
+PROXY_HELP = """\
+Stand between your client and a vendor (or an emulator), forward every request and answer
+unchanged (status, headers, cookies, bodies; Track's socket frame by frame), and check each
+exchange against the vendor's contract, off the forwarding path. What the vendor sent and the
+contract does not say is drift (the same findings as `trackmock check`); a request your client
+sent that breaks the contract is a client finding (your bug, not the vendor's).
+
+Point your client at the proxy's URL. For trackops the proxy listens with TLS (a test CA made
+at start; its path is in the ready file) and keeps the Host header, so subdomain accounts work.
+The --ready-file is written as JSON once the proxy listens:
+  {"url": "http://127.0.0.1:PORT", "upstream": URL, "ca_cert": PATH (trackops only)}
+
+On Ctrl-C or SIGTERM it writes the report (--report, else standard output) and, with --har,
+the traffic as HAR 1.2 that `trackmock check` reads. Secrets (Authorization, cookies, session
+ids, tokens, passwords) are masked in both.
+
+Exit status: 0 no breaking finding, 1 a breaking finding (drift or client), 2 unusable
+options, contract or port, 3 nothing to check (no exchange went through that matches an
+operation of the contract: is the client really using the proxy?).
+"""
+
+PROBE_HELP = """\
+Call a live vendor's read operations (GET, and Track's POST /api/session login) and check the
+answers against the contract, like `trackmock check`. It never writes: path ids come from the
+lists it has read, and an operation it cannot safely reach is reported as skipped, with the
+reason. It keeps each vendor's rules as the reference clients do: Trackops at most 1 request a
+second, waiting out 429 (Retry-After); Tracker never the same GET twice within 61 s; Track logs
+in, then keeps the socket open for --seconds, answering its PING, and checks every frame.
+
+--credentials is a JSON file shaped like the `credentials` block of a ready file:
+  tracker   {"token": ..., "organizationId": 1, "officeId": 1}
+  trackops  {"username": "NAME/token", "password": API_TOKEN, "host"?: "acme.viewcases.com"}
+  track     {"email": ..., "password": ...}
+A whole ready file (from `trackmock serve --ready-file`) works too.
+
+Exit status: 0 no breaking drift, 1 breaking drift, 2 unusable options, credentials or
+contract, or the vendor refused the login, 3 nothing to check (every operation was skipped).
+"""
+
+EXAMPLES_HELP = """\
+Copy the files docs/drift.md works with into PATH, so its examples run from any folder:
+  PATH/drift/       the worked example: tracker-v99/ and tracker-v100/ contracts, captures/
+  PATH/contracts/   the packaged contracts, to change and serve with `serve --contracts`
+
+Exit status: 0 copied, 2 PATH holds files of those names already (nothing is overwritten).
+"""
+
+FORMATS = ("text", "json", "junit")
 
 
 def _vendor_list(value: str) -> list[str]:
@@ -44,10 +138,56 @@ def _vendor_list(value: str) -> list[str]:
 
 
 def _port(value: str) -> int:
-    port = int(value)
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
     if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError("a port is between 0 and 65535 (0 picks a free one)")
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a port: a port is a whole number from 0 to 65535 "
+            "(0 picks a free one)"
+        )
     return port
+
+
+def _instant(value: str) -> str:
+    from datetime import datetime
+
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO 8601 instant, such as 2025-02-21T10:00:00Z"
+        )
+    return value
+
+
+def _settings_file(value: str) -> Path:
+    path = Path(value)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a folder; give the settings file in it")
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{value}: no such settings file")
+    return path
+
+
+def _existing_file(value: str) -> Path:
+    path = Path(value)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{value}: no such file")
+    return path
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds (0 or more)")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,17 +195,40 @@ def build_parser() -> argparse.ArgumentParser:
         prog="trackmock",
         description=(
             "Stateful emulators of the Tracker Products SAFE, Trackops and Safectory Track APIs, "
-            "driven by their contracts."
+            "driven by their contracts, and tools that hold the real vendors to them."
         ),
+        epilog="Exit status of each command: see `trackmock COMMAND --help`.",
     )
     parser.add_argument("--version", action="version", version=f"trackmock {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve = commands.add_parser(
-        "serve",
-        help="run the emulators",
-        description=SERVE_HELP,
+    _add_serve(commands)
+    _add_check(commands)
+    _add_diff(commands)
+    _add_proxy(commands)
+    _add_probe(commands)
+    _add_examples(commands)
+    return parser
+
+
+def _command(commands: Any, name: str, summary: str, description: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=summary,
+        description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    return parser
+
+
+def _add_serve(commands: Any) -> None:
+    serve = _command(commands, "serve", "run the emulators", SERVE_HELP)
+    _serve_where(serve)
+    _serve_state(serve)
+    _serve_access(serve)
+
+
+def _serve_where(serve: argparse.ArgumentParser) -> None:
+    """Which emulators, and where they listen."""
     serve.add_argument(
         "--vendor",
         type=_vendor_list,
@@ -86,13 +249,47 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"port of the {vendor.title} emulator "
             f"(default {vendor.default_port}; 0 picks a free one)",
         )
+    serve.add_argument(
+        "--ready-file",
+        type=Path,
+        metavar="PATH",
+        help="write URLs and credentials here as JSON once ready",
+    )
+    serve.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+
+def _serve_state(serve: argparse.ArgumentParser) -> None:
+    """Data, clock, settings and contracts."""
     serve.add_argument("--seed", type=int, help="seed of generated data (default 0)")
     serve.add_argument(
         "--settings",
-        type=Path,
+        type=_settings_file,
         metavar="FILE",
         help="YAML or JSON settings file (see docs/settings.md)",
     )
+    serve.add_argument(
+        "--clock-frozen",
+        action="store_true",
+        default=None,
+        help="start with a frozen emulator clock",
+    )
+    serve.add_argument(
+        "--clock-start",
+        type=_instant,
+        metavar="ISO",
+        help="start the emulator clock at this instant (2025-02-21T10:00:00Z)",
+    )
+    serve.add_argument(
+        "--contracts",
+        type=Path,
+        metavar="DIR",
+        help="serve these contracts (a folder with <vendor>/openapi.yaml) "
+        "instead of the packaged ones",
+    )
+
+
+def _serve_access(serve: argparse.ArgumentParser) -> None:
+    """How strict the emulators are, and who may use the control API."""
     mode = serve.add_mutually_exclusive_group()
     mode.add_argument(
         "--strict",
@@ -108,21 +305,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="relax header and content-type requirements for exploratory use",
     )
     serve.add_argument(
-        "--ready-file",
-        type=Path,
-        metavar="PATH",
-        help="write URLs and credentials here as JSON once ready",
-    )
-    serve.add_argument(
-        "--clock-frozen",
-        action="store_true",
-        default=None,
-        help="start with a frozen emulator clock",
-    )
-    serve.add_argument(
-        "--clock-start", metavar="ISO", help="start the emulator clock at this instant"
-    )
-    serve.add_argument(
         "--admin-token", metavar="TOKEN", help="require this token on /__admin/ calls"
     )
     serve.add_argument(
@@ -131,96 +313,50 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve Trackops over plain HTTP for tools that cannot trust a test CA "
         "(the real API is TLS-only)",
     )
-    serve.add_argument(
+
+
+def _report_options(command: argparse.ArgumentParser, flag: str) -> None:
+    """--format and where the report goes (``--output`` or ``--report``)."""
+    command.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text for people (default), json or junit (JUnit XML) for CI",
+    )
+    command.add_argument(
+        flag,
+        dest="output",
+        type=Path,
+        metavar="FILE",
+        help="write the report here instead of to standard output",
+    )
+
+
+def _vendor_option(command: argparse.ArgumentParser, help_text: str) -> None:
+    command.add_argument("--vendor", required=True, choices=list(VENDORS), help=help_text)
+
+
+def _contracts_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
         "--contracts",
         type=Path,
         metavar="DIR",
-        help="serve these contracts (a folder with <vendor>/openapi.yaml) "
-        "instead of the packaged ones",
+        help="use these contracts: a folder with <vendor>/openapi.yaml (as serve takes), the "
+        "vendor's folder itself, or one OpenAPI 3.0/3.1 or Swagger 2.0 file (default: the "
+        "packaged contracts)",
     )
-    serve.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    _add_drift_commands(commands)
-    return parser
 
 
-CHECK_HELP = """\
-Check captured traffic of a vendor against its contract (OpenAPI, and AsyncAPI for socket
-frames), and report per operation and field path what the vendor sent that the contract does
-not say: fields it lacks, required fields missing, other types or formats, enum values outside
-the contract, undocumented statuses or content types, unknown operations and socket messages.
-Each finding is breaking (a client that follows the contract would break) or informational.
-
-FILE can be:
-  a HAR file     exported from the browser's developer tools (Chrome or Firefox, Network tab,
-                 "Save all as HAR"); Chrome's HAR keeps socket frames, which are checked too
-  curl output    of `curl -i` (status line, headers, body); keep the curl command line at the
-                 top or use -v, so the request is known, or name the file <operationId>.txt;
-                 after a 101 answer the raw socket stream is read as frames
-  a folder       of JSON bodies named <operationId>[.<status>].json, or <message>.json for a
-                 socket message
-
-Secrets in the captures (Authorization, Cookie and Set-Cookie headers, tokens in query strings,
-passwords in forms, basic-auth user info, JSESSIONID) never appear in a report.
-
-Exit status: 0 no breaking drift, 1 breaking drift, 2 unusable input or contract.
-"""
-
-DIFF_HELP = """\
-Compare two versions of a contract and list each change, breaking or not for a client: removed
-or renamed fields, type and format changes, newly required fields, enum values added or taken
-away, removed operations, statuses and content types, new required parameters, changed
-security, socket messages added or removed. What breaks depends on who writes the schema:
-a response may not grow what the client reads; a request may not shrink what the vendor takes.
-
-OLD and NEW are each a contract file (openapi.yaml or asyncapi.yaml), a vendor folder holding
-openapi.yaml (and asyncapi.yaml), or a folder of vendor folders (then every vendor both hold).
-
-Exit status: 0 no breaking change, 1 breaking changes, 2 unusable contract.
-"""
-
-
-def _add_drift_commands(commands: Any) -> None:
-    formats = ("text", "json", "junit")
-    check = commands.add_parser(
+def _add_check(commands: Any) -> None:
+    check = _command(
+        commands,
         "check",
-        help="check captured traffic (HAR, curl output, JSON bodies) against a vendor's contract",
-        description=CHECK_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "check captured traffic (HAR, curl output, JSON bodies) against a vendor's contract",
+        CHECK_HELP,
     )
-    check.add_argument(
-        "--vendor",
-        required=True,
-        choices=list(VENDORS),
-        help="whose contract the traffic is checked against",
-    )
-    check.add_argument(
-        "--contracts",
-        type=Path,
-        metavar="DIR",
-        help="check against these contracts: a folder with <vendor>/openapi.yaml (as serve "
-        "takes), or the vendor's folder itself (default: the packaged contracts)",
-    )
-    diff = commands.add_parser(
-        "diff",
-        help="compare two versions of a contract: what changed, and what breaks a client",
-        description=DIFF_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    diff.add_argument("old", type=Path, metavar="OLD", help="the contract as it was")
-    diff.add_argument("new", type=Path, metavar="NEW", help="the contract as it is now")
-    for command in (check, diff):
-        command.add_argument(
-            "--format",
-            choices=formats,
-            default="text",
-            help="text for people (default), json or junit (JUnit XML) for CI",
-        )
-        command.add_argument(
-            "--output",
-            type=Path,
-            metavar="FILE",
-            help="write the report here instead of to standard output",
-        )
+    _vendor_option(check, "whose contract the traffic is checked against")
+    _contracts_option(check)
+    _report_options(check, "--output")
     check.add_argument(
         "files",
         nargs="+",
@@ -228,6 +364,108 @@ def _add_drift_commands(commands: Any) -> None:
         metavar="FILE",
         help="HAR files, curl output, or folders of JSON bodies named by operation",
     )
+
+
+def _add_diff(commands: Any) -> None:
+    diff = _command(
+        commands,
+        "diff",
+        "compare two versions of a contract: what changed, and what breaks a client",
+        DIFF_HELP,
+    )
+    diff.add_argument("old", type=Path, metavar="OLD", help="the contract as it was")
+    diff.add_argument("new", type=Path, metavar="NEW", help="the contract as it is now")
+    _report_options(diff, "--output")
+
+
+def _add_proxy(commands: Any) -> None:
+    proxy = _command(
+        commands,
+        "proxy",
+        "a validating proxy in front of a vendor: forward, check, report on exit",
+        PROXY_HELP,
+    )
+    _vendor_option(proxy, "whose API is behind the proxy (its contract checks the traffic)")
+    proxy.add_argument(
+        "--upstream",
+        required=True,
+        metavar="URL",
+        help="where to forward: the vendor's base URL (https://acme.viewcases.com) or an "
+        "emulator's",
+    )
+    proxy.add_argument(
+        "--upstream-ca",
+        type=_existing_file,
+        metavar="FILE",
+        help="a CA file to trust for the upstream's TLS (an emulator's test CA); default: the "
+        "system's",
+    )
+    proxy.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    proxy.add_argument(
+        "--port", type=_port, default=0, metavar="P", help="port to listen on (default 0: free)"
+    )
+    proxy.add_argument(
+        "--ready-file",
+        type=Path,
+        metavar="F",
+        help="write {url, upstream, ca_cert} here as JSON once listening",
+    )
+    proxy.add_argument(
+        "--har", type=Path, metavar="FILE", help="also write the traffic as HAR 1.2 (scrubbed)"
+    )
+    proxy.add_argument(
+        "--tls-dir",
+        type=Path,
+        metavar="DIR",
+        help="where the trackops proxy writes its test CA and certificate (default: a new "
+        "temporary folder)",
+    )
+    _contracts_option(proxy)
+    _report_options(proxy, "--report")
+
+
+def _add_probe(commands: Any) -> None:
+    probe = _command(
+        commands,
+        "probe",
+        "a safe, read-only contract test against a live vendor",
+        PROBE_HELP,
+    )
+    _vendor_option(probe, "which vendor's API is at --base-url")
+    probe.add_argument(
+        "--base-url", required=True, metavar="URL", help="the vendor's (or an emulator's) URL"
+    )
+    probe.add_argument(
+        "--credentials",
+        required=True,
+        type=_existing_file,
+        metavar="FILE",
+        help="JSON login values (see above), or a ready file",
+    )
+    probe.add_argument(
+        "--ca-cert", type=_existing_file, metavar="FILE", help="a CA file to trust for TLS"
+    )
+    probe.add_argument(
+        "--seconds",
+        type=_seconds,
+        default=35.0,
+        metavar="N",
+        help="how long Track's socket stays open (default 35: one PING, answered)",
+    )
+    _contracts_option(probe)
+    _report_options(probe, "--report")
+
+
+def _add_examples(commands: Any) -> None:
+    examples = _command(
+        commands,
+        "examples",
+        "copy the drift examples and the contracts into a folder",
+        EXAMPLES_HELP,
+    )
+    examples.add_argument("path", type=Path, metavar="PATH", help="the folder to copy into")
 
 
 def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str, Any]]]:
@@ -267,7 +505,7 @@ def _listeners(args: argparse.Namespace) -> list[Listener]:
     return listeners
 
 
-async def _probe(listener: Listener) -> None:
+async def _health_check(listener: Listener) -> None:
     """Ask the emulator's health endpoint over a real socket, so "ready" means "answers"."""
     context = None
     if listener.tls is not None and listener.emulator.ca_cert:
@@ -309,7 +547,7 @@ async def _serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signum, stop.set)
     await runner.start()
     try:
-        await asyncio.gather(*(_probe(listener) for listener in listeners))
+        await asyncio.gather(*(_health_check(listener) for listener in listeners))
         # The file first: whoever waits for the printed lines then finds it in place.
         if args.ready_file:
             _write_ready_file(args.ready_file, listeners)
@@ -325,30 +563,63 @@ async def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_serve(args: argparse.Namespace) -> int:
+    from .core.server import new_event_loop
+    from .core.settings import SettingsError
+
+    loop = new_event_loop()
+    try:
+        return loop.run_until_complete(_serve(args))
+    except (SettingsError, OSError, ValueError) as exc:
+        print(f"trackmock: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        loop.close()
+
+
+def _run_examples(args: argparse.Namespace) -> int:
+    from .examples import copy_examples
+
+    try:
+        copied = copy_examples(args.path)
+    except FileExistsError as exc:
+        print(f"trackmock examples: {exc}", file=sys.stderr)
+        return 2
+    for line in copied:
+        print(line)
+    return 0
+
+
+def _runner(command: str) -> Any:
+    """The function that runs ``command`` (imported on demand: start-up stays light)."""
+    if command in ("check", "diff"):
+        from .drift.command import run
+
+        return run
+    if command == "proxy":
+        from .proxy.command import run as run_proxy
+
+        return run_proxy
+    if command == "probe":
+        from .live.command import run as run_probe
+
+        return run_probe
+    return {"serve": _run_serve, "examples": _run_examples}[command]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
-    if args.command == "serve":
-        from .core.server import new_event_loop
-        from .core.settings import SettingsError
-
-        loop = new_event_loop()
-        try:
-            return loop.run_until_complete(_serve(args))
-        except (SettingsError, OSError, ValueError) as exc:
-            print(f"trackmock: {exc}", file=sys.stderr)
-            return 1
-        finally:
-            loop.close()
-    if args.command in ("check", "diff"):
-        from .drift.command import run
-
-        return run(args)
-    parser.error(f"unknown command {args.command}")
-    return 2
+    if extra:
+        # The command's own usage, naming what it does not take (not the top-level usage).
+        commands = next(
+            action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+        )
+        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    return int(_runner(args.command)(args))
 
 
 if __name__ == "__main__":

@@ -134,6 +134,14 @@ def split_settings(
     """Core settings from the top level, and each vendor's raw section."""
     vendor_names = set(vendors)
     core = {k: v for k, v in data.items() if k not in vendor_names}
+    known = {f.name for f in dataclasses.fields(CoreSettings)}
+    unknown = sorted(set(core) - known)
+    if unknown:
+        # The top level holds core keys and one section per vendor: name both kinds.
+        raise SettingsError(
+            f"settings: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            f", and the vendor sections {', '.join(sorted(vendor_names))}"
+        )
     sections = {}
     for name in vendor_names:
         section = data.get(name) or {}

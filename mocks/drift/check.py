@@ -22,6 +22,7 @@ import orjson
 
 from ..core.contracts import documented_media
 from . import events as ev
+from .client_side import check_request
 from .inputs import RECEIVED, Exchange, Frame, InputError, read_captures
 from .match import Matcher
 from .values import (
@@ -109,11 +110,13 @@ class _Messages:
 class Checker:
     """Checks exchanges and frames against one vendor's contracts."""
 
-    def __init__(self, bundle: Bundle, redactor: Redactor) -> None:
+    def __init__(self, bundle: Bundle, redactor: Redactor, *, check_requests: bool = False):
         if bundle.openapi is None:
             raise InputError(f"{bundle.name}: no OpenAPI document to check exchanges against")
         self.contract = bundle.openapi
         self.redactor = redactor
+        self.check_requests = check_requests
+        """Also check the request of an exchange that carries one (the proxy's)."""
         self.matcher = Matcher(self.contract)
         self.messages = _Messages(bundle.asyncapi) if bundle.asyncapi is not None else None
 
@@ -137,7 +140,7 @@ class Checker:
         for index, frame in enumerate(exchange.frames, 1):
             source = f"{exchange.source} frame {index}"
             if frame.direction == RECEIVED:
-                yield self._frame(source, path, frame)
+                yield self.frame(source, path, frame)
             else:
                 yield ev.Skipped(source, "a frame the client sent", frame=True)
 
@@ -171,7 +174,7 @@ class Checker:
             yield from self._frames(exchange, operation.path)
             return
         if self.messages is not None and name in self.messages.by_name:
-            yield self._frame(exchange.source, None, Frame(RECEIVED, exchange.body or ""), name)
+            yield self.frame(exchange.source, None, Frame(RECEIVED, exchange.body or ""), name)
             return
         known = list(self.contract.operations)
         if self.messages is not None:
@@ -186,7 +189,10 @@ class Checker:
 
     def _http(self, exchange: Exchange, operation: Operation) -> ev.Checked:
         title = f"{operation.method} {operation.path}"
-        return ev.Checked(exchange.source, operation.id, title, self._response(exchange, operation))
+        findings = self._response(exchange, operation)
+        if self.check_requests and exchange.request is not None:
+            findings = check_request(operation, exchange.request, self.redactor) + findings
+        return ev.Checked(exchange.source, operation.id, title, findings)
 
     def _response(self, exchange: Exchange, operation: Operation) -> tuple[ev.Finding, ...]:
         status = exchange.status
@@ -250,9 +256,10 @@ class Checker:
         compile_check(self.contract, schema).check(value, (), issues)
         return self._findings(issues)
 
-    def _frame(
+    def frame(
         self, source: str, path: str | None, frame: Frame, name: str | None = None
     ) -> ev.Checked:
+        """The event of one frame the server sent (``name``: the message it must be)."""
         where = f"frame on {path}" if path else "frame"
         if self.messages is None:
             finding = ev.Finding(

@@ -18,6 +18,13 @@ UNDOCUMENTED_CONTENT_TYPE = "undocumented-content-type"
 BODY_NOT_JSON = "body-not-json"
 UNEXPECTED_BODY = "unexpected-body"
 UNKNOWN_MESSAGE = "unknown-message"
+# ... of the requests a client sent through ``proxy`` (the client's bug, not the vendor's) ...
+MISSING_PARAMETER = "missing-required-parameter"
+INVALID_PARAMETER = "invalid-parameter"
+UNKNOWN_PARAMETER = "unknown-parameter"
+MISSING_REQUEST_BODY = "missing-request-body"
+INVALID_REQUEST_BODY = "invalid-request-body"
+UNSUPPORTED_CONTENT_TYPE = "unsupported-content-type"
 # ... the field-level kinds come from ``values`` (type-changed, missing-required-field, …) ...
 # ... and of `diff` (contract A against contract B).
 OPERATION_REMOVED = "operation-removed"
@@ -55,6 +62,9 @@ class Finding:
     """Field path (``positions[].attributes.floor``), ``(body)``, or what else differs."""
     message: str
     """One sentence: what was received or changed, and what the contract documents."""
+    side: str = "vendor"
+    """Whose doing it is: ``vendor`` (what the vendor sent, or changed), or ``client`` (a
+    request the integrator's client sent that breaks the contract: the client's bug)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,12 +26,15 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
 
 from .redact import Redactor
+
+if TYPE_CHECKING:
+    from .client_side import ClientRequest
 
 RECEIVED = "receive"
 """A frame the server sent (Chrome's ``type`` for it)."""
@@ -63,6 +66,8 @@ class Exchange:
     operation: str | None = None
     """An operationId or message name given by a file name."""
     frames: list[Frame] = field(default_factory=list)
+    request: ClientRequest | None = None
+    """The whole request, when a proxy saw it (captures never hand requests to the checks)."""
 
 
 @dataclass(slots=True)
@@ -155,10 +160,10 @@ def _learn_har_request(request: dict[str, Any], redactor: Redactor) -> None:
     redactor.learn_fields(_pairs(post.get("params")))
     text = post.get("text")
     if isinstance(text, str):
-        _learn_body(text, redactor)
+        learn_body(text, redactor)
 
 
-def _learn_body(text: str, redactor: Redactor) -> None:
+def learn_body(text: str, redactor: Redactor) -> None:
     """Secret-named fields of a request body, JSON or form (a login's password)."""
     try:
         value = orjson.loads(text)
@@ -268,7 +273,7 @@ def _curl(path: Path, data: bytes, redactor: Redactor) -> Exchange:
     headers = _curl_headers(head)
     redactor.learn_headers(headers)
     content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
-    frames = _socket_frames(rest) if status == 101 else []
+    frames = socket_frames(rest) if status == 101 else []
     body = "" if status == 101 else rest.decode("utf-8", "replace")
     return Exchange(
         source=path.name,
@@ -364,7 +369,7 @@ def _parse_curl_command(command: str, redactor: Redactor) -> tuple[str, str | No
     return method or ("POST" if has_data else "GET"), url
 
 
-def _socket_frames(stream: bytes) -> list[Frame]:
+def socket_frames(stream: bytes) -> list[Frame]:
     """Server frames from a raw RFC 6455 stream; if it is not one (a pasted log), the JSON
     values found in the text."""
     frames: list[Frame] = []

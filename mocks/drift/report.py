@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .redact import Redactor
 
 _SHOWN_SOURCES = 3
+CLIENT = "client"
 _UNMATCHED = frozenset({ev.UNKNOWN_OPERATION, ev.UNKNOWN_MESSAGE})
 
 
@@ -103,6 +104,16 @@ class Collector:
     def informational(self) -> int:
         return sum(result.informational for result in self.operations.values())
 
+    @property
+    def client(self) -> int:
+        """Findings about requests the client sent (the proxy's), breaking or not."""
+        return sum(
+            1
+            for result in self.operations.values()
+            for group in result.groups.values()
+            if group.finding.side == CLIENT
+        )
+
     def ordered(self) -> list[OperationResult]:
         """Operations with breaking findings first, then by name."""
         return sorted(self.operations.values(), key=lambda r: (-r.breaking, r.operation))
@@ -160,7 +171,8 @@ class TextReport(_Report):
                 mark = "BREAKING" if finding.breaking else "info    "
                 seen = f"{group.count}x, " if group.count > 1 else ""
                 where = ", ".join(group.sources)
-                lines.append(f"  {mark}  {finding.kind}: {finding.message}")
+                whose = " (client)" if finding.side == CLIENT else ""
+                lines.append(f"  {mark}  {finding.kind}{whose}: {finding.message}")
                 if self.command != "diff":
                     lines.append(f"            ({seen}{where})")
             lines.append("")
@@ -171,9 +183,11 @@ class TextReport(_Report):
             lines.append(f"Skipped {count}: {reason}")
         lines.extend(finished.notes)
         verdict = "breaking drift" if self.breaking else "no breaking drift"
+        client = f"; {self.client} about the client's requests" if self.client else ""
         lines.append(
             f"Result: {verdict} ({self.breaking} breaking, "
-            f"{_count(self.informational, 'informational finding')}) in {self.seconds:.1f} s"
+            f"{_count(self.informational, 'informational finding')}{client}) "
+            f"in {self.seconds:.1f} s"
         )
         return "\n".join(lines) + "\n"
 
@@ -192,6 +206,7 @@ class JsonReport(_Report):
                 "skipped": dict(sorted(self.skipped.items())),
                 "breaking": self.breaking,
                 "informational": self.informational,
+                "client": self.client,
                 "seconds": round(self.seconds, 3),
             },
             "operations": [
@@ -203,6 +218,7 @@ class JsonReport(_Report):
                         {
                             "kind": group.finding.kind,
                             "breaking": group.finding.breaking,
+                            "side": group.finding.side,
                             "path": group.finding.path,
                             "message": group.finding.message,
                             "count": group.count,
@@ -268,7 +284,8 @@ def _count(number: int, word: str, plural: str | None = None) -> str:
 
 def _line(group: Group) -> str:
     finding = group.finding
-    return f"{finding.kind}: {finding.message} ({group.count}x, {', '.join(group.sources)})"
+    whose = " (client)" if finding.side == CLIENT else ""
+    return f"{finding.kind}{whose}: {finding.message} ({group.count}x, {', '.join(group.sources)})"
 
 
 REPORTS: dict[str, type[_Report]] = {"text": TextReport, "json": JsonReport, "junit": JunitReport}
