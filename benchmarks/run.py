@@ -24,14 +24,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import targets
+from . import proxy_overhead, targets
 from .wrk import run_wrk, wait_for_port
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 PEERS_SOURCE = HERE.parent.parent / "shared" / "peers"
 PEERS_WORK = HERE / ".peers"
-SECTIONS = ("startup", "throughput", "peers", "scale", "socket", "drift")
+SECTIONS = ("startup", "throughput", "peers", "scale", "socket", "drift", "proxy")
 
 
 @contextmanager
@@ -277,6 +277,7 @@ def main() -> None:
         "scale": lambda: bench_scale(max(args.duration // 2, 3), args.records),
         "socket": lambda: bench_socket(args.clients, args.pushes),
         "drift": bench_drift,
+        "proxy": lambda: proxy_overhead.measure(2000),
     }
     for section in chosen:
         print(f"== {section}", flush=True)
