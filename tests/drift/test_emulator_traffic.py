@@ -53,8 +53,7 @@ def drive_gets(handle: EmulatorHandle, http: requests.Session, between: Callable
         query = _query(operation)
         if operation.method != "GET" or "{" in operation.path or query is None:
             continue
-        # Not a client's traffic: the socket upgrade, and Track's own API description (whose
-        # schema lists only some top-level fields: a contract gap `check` reports, by design).
+        # Not a client's traffic: the socket upgrade, and Track's own API description.
         if operation.extensions.get("x-websocket") or "Meta" in _tags(operation):
             continue
         # Per request: requests lets REQUESTS_CA_BUNDLE override a session's `verify`.
