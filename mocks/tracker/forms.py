@@ -12,12 +12,13 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from trackmock.core.store import Record
 
+from ..core.store import Record
 from .errors import invalid_fields
 
 if TYPE_CHECKING:
-    from .provider import TrackerProvider
+    from ..core.contracts import Contract
+    from .settings import TrackerSettings
     from .store import Organization
 
 CASE_FORMS = 4
@@ -93,9 +94,9 @@ def _check_value(field: dict[str, Any], value: Any) -> str | None:
 class FormData:
     """Form data entries of cases, persons and users: checked, then stored."""
 
-    def __init__(self, provider: TrackerProvider) -> None:
-        self.contract = provider.contract
-        self.settings = provider.settings
+    def __init__(self, contract: Contract, settings: TrackerSettings) -> None:
+        self.contract = contract
+        self.settings = settings
 
     def check(
         self,

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from trackmock.core.clock import isoformat
-from trackmock.core.errors import HttpError, admin_error
-from trackmock.core.store import Record
-
+from ..core.clock import Clock, isoformat
+from ..core.errors import HttpError, admin_error
+from ..core.store import Record
 from .store import CREATE, UPDATE
 
 if TYPE_CHECKING:
-    from .provider import TrackerProvider
-    from .store import Organization
+    from ..core.contracts import Contract
+    from .cases import Cases
+    from .store import Organization, TrackerStore
 
 CHECKED_IN, CHECKED_OUT = 1, 2
 STATUSES = {CHECKED_IN: "Checked In", CHECKED_OUT: "Checked Out"}
@@ -36,13 +36,16 @@ def _bad(message: str) -> HttpError:
 class Items:
     """Item state changes of one Tracker emulator, shared by control actions and volume."""
 
-    def __init__(self, provider: TrackerProvider) -> None:
-        self.provider = provider
-        self.contract = provider.contract
-        self.store = provider.store
+    def __init__(
+        self, contract: Contract, store: TrackerStore, *, clock: Clock, cases: Cases
+    ) -> None:
+        self.contract = contract
+        self.store = store
+        self.clock = clock
+        self.cases = cases
 
     def _now(self) -> str:
-        return isoformat(self.provider.clock.now())
+        return isoformat(self.clock.now())
 
     def _user(self, org: Organization, user_id: int | None, field: str) -> str | None:
         if user_id is None:
@@ -123,7 +126,7 @@ class Items:
         org.sequences.next("sequentialOrgId")
         org.items.put(item_id, item)
         self.store.item_org[item_id] = org.id
-        self.provider.cases.refresh(
+        self.cases.refresh(
             org,
             case["id"],
             items=[*case["items"], item_id],
