@@ -22,14 +22,28 @@ if TYPE_CHECKING:
 ACCOUNT_FIELDS = ("subdomain", "name", "api_access_enabled", "api_token")
 
 
-class AdminActions:
-    """Handlers of the vendor control actions (mixed into the provider)."""
+class TrackopsAdmin:
+    """The Trackops emulator's control actions, one method per operationId.
 
-    catalog: Catalog
-    contract: Contract
-    shapes: dict[str, Callable[[Any], Any]]
-    store: TrackopsStore
-    default_subdomain: str
+    Args:
+        shapes: each store's record shape (by its schema), by collection.
+        default_subdomain: the account an action names when it names none.
+    """
+
+    def __init__(
+        self,
+        contract: Contract,
+        store: TrackopsStore,
+        catalog: Catalog,
+        shapes: dict[str, Callable[[Any], Any]],
+        *,
+        default_subdomain: str,
+    ) -> None:
+        self.contract = contract
+        self.store = store
+        self.catalog = catalog
+        self.shapes = shapes
+        self.default_subdomain = default_subdomain
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -91,13 +105,13 @@ class AdminActions:
         }
 
     def updateTrackopsAccount(self, call: Call) -> dict[str, Any]:
-        account = self._account_named(call.path["subdomain"])
+        account = self._account_named(call.path_params["subdomain"])
         account.api_access_enabled = call.body["api_access_enabled"]
         return self._describe(account)
 
     def updateTrackopsUser(self, call: Call) -> dict[str, Any]:
-        account = self._account_named(call.path["subdomain"])
-        username = call.path["username"]
+        account = self._account_named(call.path_params["subdomain"])
+        username = call.path_params["username"]
         user = account.users.get(username)
         if user is None:
             raise admin_error(404, f"no user '{username}' in account '{account.subdomain}'")
@@ -112,7 +126,7 @@ class AdminActions:
 
     def listTrackopsRecords(self, call: Call) -> dict[str, Any]:
         account = self._account_named(call.query.get("account"))
-        return {"records": list(account.table(call.path["collection"]))}
+        return {"records": list(account.table(call.path_params["collection"]))}
 
     def createTrackopsRecord(self, call: Call) -> Reply:
         made = self._store_new(call, [call.body])
@@ -123,7 +137,7 @@ class AdminActions:
 
     def _store_new(self, call: Call, given: list[Any]) -> list[Record]:
         """Check every record first, then store them all (all or none)."""
-        record_type = self.catalog.records[call.path["collection"]]
+        record_type = self.catalog.records[call.path_params["collection"]]
         account = self._account_named(call.query.get("account"))
         with self.store.lock:
             start = account.sequences.peek(record_type.collection)
@@ -137,11 +151,11 @@ class AdminActions:
         return made
 
     def updateTrackopsRecord(self, call: Call) -> dict[str, Any]:
-        record_type = self.catalog.records[call.path["collection"]]
+        record_type = self.catalog.records[call.path_params["collection"]]
         account = self._account_named(call.query.get("account"))
-        current = account.get(record_type.collection, call.path["id"])
+        current = account.get(record_type.collection, call.path_params["id"])
         if current is None:
-            raise admin_error(404, f"no {record_type.title} with id {call.path['id']}")
+            raise admin_error(404, f"no {record_type.title} with id {call.path_params['id']}")
         if "id" in call.body:
             raise admin_error(400, "id cannot change")
         changes = _utc(record_type, call.body)
@@ -152,9 +166,9 @@ class AdminActions:
 
     def setTrackopsCaseStatus(self, call: Call) -> dict[str, Any]:
         account = self._account_named(call.query.get("account"))
-        case = account.get("cases", call.path["id"])
+        case = account.get("cases", call.path_params["id"])
         if case is None:
-            raise admin_error(404, f"no Case with id {call.path['id']}")
+            raise admin_error(404, f"no Case with id {call.path_params['id']}")
         status_id = call.body["case_status_id"]
         status = account.get("case_statuses", status_id)
         if status is None:
