@@ -7,6 +7,7 @@ beacon, create a user, add an event, end sessions. They answer the control API's
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..core.emulator import Call, Reply
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from .store import TrackStore
 
 
+@dataclass
 class TrackAdmin:
     """The Track emulator's control actions.
 
@@ -26,10 +28,9 @@ class TrackAdmin:
         socket: the socket endpoint, which pushes every change to the users who see it.
     """
 
-    def __init__(self, store: TrackStore, kinds: Kinds, *, socket: TrackSocket) -> None:
-        self.store = store
-        self.kinds = kinds
-        self.socket = socket
+    store: TrackStore
+    kinds: Kinds
+    socket: TrackSocket
 
     def _build(self, kind: Kind, values: Record) -> Record:
         try:

@@ -9,6 +9,7 @@ Java client of a Track instance (docs/vendors/sources.md).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import NOT_ACCEPTABLE, track_error
@@ -118,6 +119,7 @@ def _strings(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+@dataclass
 class Reports:
     """The reports of one Track emulator, for the devices a user sees.
 
@@ -125,10 +127,9 @@ class Reports:
         gate: who sees which device.
     """
 
-    def __init__(self, store: TrackStore, settings: TrackSettings, *, gate: Gate) -> None:
-        self.store = store
-        self.settings = settings
-        self.gate = gate
+    store: TrackStore
+    settings: TrackSettings
+    gate: Gate
 
     def check_accept(self, header: str | None) -> None:
         if not accepts_json(header):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import NO_SESSION, NOT_LOGGED_IN, track_error
@@ -25,12 +26,12 @@ if TYPE_CHECKING:
 COOKIE = "JSESSIONID"
 
 
+@dataclass
 class Gate:
     """Logins, sessions and device visibility of one Track emulator."""
 
-    def __init__(self, store: TrackStore, settings: TrackSettings) -> None:
-        self.store = store
-        self.settings = settings
+    store: TrackStore
+    settings: TrackSettings
 
     def session(self, session_id: str | None, now: float) -> WebSession | None:
         """The valid session of a cookie value (touched: sessions end after inactivity)."""

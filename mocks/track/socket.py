@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import InitVar, dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import orjson
@@ -69,27 +70,26 @@ class Hub:
                 socket.close_soon(code)
 
 
+@dataclass
 class TrackSocket:
     """The socket endpoint of one Track emulator, and the pushes of its changes.
 
     Args:
+        contract: the contract the frames are shaped by.
         gate: the sessions (the socket opens on the ``JSESSIONID`` cookie only).
     """
 
-    def __init__(
-        self,
-        contract: Contract,
-        store: TrackStore,
-        settings: TrackSettings,
-        *,
-        clock: Clock,
-        gate: Gate,
-    ) -> None:
-        self.store = store
-        self.settings = settings
-        self.clock = clock
-        self.gate = gate
-        self.hub = Hub()
+    contract: InitVar[Contract]
+    store: TrackStore
+    settings: TrackSettings
+    clock: Clock
+    gate: Gate
+    hub: Hub = field(init=False, default_factory=Hub)
+    keys: dict[str, str] = field(init=False)
+    """Frame kind → the key its frame schema requires."""
+    timeout_frame: str = field(init=False)
+
+    def __post_init__(self, contract: Contract) -> None:
         self.keys = {
             name: frame_key(contract, f"schemas/{name.capitalize()}Frame.json")
             for name in FRAME_KINDS
@@ -98,7 +98,7 @@ class TrackSocket:
         timeout_ref = "schemas/WebSessionTimeoutFrame.json"
         timeout_shape = contract.shape(contract.schema_uri(timeout_ref))
         self.timeout_frame = orjson.dumps(
-            timeout_shape.shape({frame_key(contract, timeout_ref): [settings.session_timeout]})
+            timeout_shape.shape({frame_key(contract, timeout_ref): [self.settings.session_timeout]})
         ).decode()
 
     # -- frames --------------------------------------------------------------------------------

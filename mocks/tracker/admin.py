@@ -7,6 +7,7 @@ One method per operationId. They answer the control API's error shape
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..core.emulator import Call, Reply
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from .store import Organization, TrackerStore
 
 
+@dataclass
 class TrackerAdmin:
     """The Tracker emulator's control actions.
 
@@ -34,26 +36,14 @@ class TrackerAdmin:
         auto_disposition: the auto-disposition settings.
     """
 
-    def __init__(
-        self,
-        contract: Contract,
-        store: TrackerStore,
-        settings: TrackerSettings,
-        *,
-        clock: Clock,
-        seed: int,
-        items: Items,
-        gate: Gate,
-        auto_disposition: AutoDisposition,
-    ) -> None:
-        self.contract = contract
-        self.store = store
-        self.settings = settings
-        self.clock = clock
-        self.seed = seed
-        self.items = items
-        self.gate = gate
-        self.auto_disposition = auto_disposition
+    contract: Contract
+    store: TrackerStore
+    settings: TrackerSettings
+    clock: Clock
+    seed: int
+    items: Items
+    gate: Gate
+    auto_disposition: AutoDisposition
 
     def _org(self, org_id: int | None) -> Organization:
         org = self.store.organization(org_id or 1)

@@ -9,6 +9,7 @@ changed field, recorded as done by 'API User' (TR-14).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,7 @@ def renamed_fields(operation: Operation) -> dict[str, str]:
     return memo[key]  # type: ignore[no-any-return]
 
 
+@dataclass
 class Cases:
     """The case rules of one Tracker emulator.
 
@@ -63,24 +65,13 @@ class Cases:
         offense_types: the OffenseType records by id.
     """
 
-    def __init__(
-        self,
-        contract: Contract,
-        store: TrackerStore,
-        settings: TrackerSettings,
-        *,
-        clock: Clock,
-        strict: bool,
-        form_data: FormData,
-        offense_types: dict[int, Record],
-    ) -> None:
-        self.contract = contract
-        self.store = store
-        self.settings = settings
-        self.clock = clock
-        self.strict = strict
-        self.form_data = form_data
-        self.offense_types = offense_types
+    contract: Contract
+    store: TrackerStore
+    settings: TrackerSettings
+    clock: Clock
+    strict: bool
+    form_data: FormData
+    offense_types: dict[int, Record]
 
     @cached_property
     def writable(self) -> tuple[str, ...]:

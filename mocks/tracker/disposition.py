@@ -8,6 +8,7 @@ arrays, and may carry only the types that lack settings (TR-25); groups come by 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..core.store import Record
@@ -27,6 +28,7 @@ PERMISSION_ARRAYS = {
 """The settings PUT's arrays → the access type whose groups they take ("API - Edit a Case")."""
 
 
+@dataclass
 class AutoDisposition:
     """The auto-disposition settings of one Tracker emulator.
 
@@ -34,12 +36,9 @@ class AutoDisposition:
         offense_types: the OffenseType records by id (each setting embeds its type).
     """
 
-    def __init__(
-        self, contract: Contract, store: TrackerStore, offense_types: dict[int, Record]
-    ) -> None:
-        self.contract = contract
-        self.store = store
-        self.offense_types = offense_types
+    contract: Contract
+    store: TrackerStore
+    offense_types: dict[int, Record]
 
     def view(self, org: Organization) -> Record:
         """The settings GET: one setting per offense type, a zero row where there is none."""

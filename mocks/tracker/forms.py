@@ -8,6 +8,7 @@ field with ``options`` (select lists, radio buttons) takes one of their ``value`
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -91,12 +92,12 @@ def _check_value(field: dict[str, Any], value: Any) -> str | None:
     return None
 
 
+@dataclass
 class FormData:
     """Form data entries of cases, persons and users: checked, then stored."""
 
-    def __init__(self, contract: Contract, settings: TrackerSettings) -> None:
-        self.contract = contract
-        self.settings = settings
+    contract: Contract
+    settings: TrackerSettings
 
     def check(
         self,

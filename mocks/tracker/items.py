@@ -8,6 +8,7 @@ history record with the organization's next ``SeqOrgItemHistoryID``, from 1 with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..core.clock import Clock, isoformat
@@ -33,16 +34,14 @@ def _bad(message: str) -> HttpError:
     return admin_error(400, message)
 
 
+@dataclass
 class Items:
     """Item state changes of one Tracker emulator, shared by control actions and volume."""
 
-    def __init__(
-        self, contract: Contract, store: TrackerStore, *, clock: Clock, cases: Cases
-    ) -> None:
-        self.contract = contract
-        self.store = store
-        self.clock = clock
-        self.cases = cases
+    contract: Contract
+    store: TrackerStore
+    clock: Clock
+    cases: Cases
 
     def _now(self) -> str:
         return isoformat(self.clock.now())

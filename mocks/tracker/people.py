@@ -8,6 +8,7 @@ system (TR-08). Every check runs before anything is stored.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..core.clock import Clock, isoformat
@@ -38,6 +39,7 @@ def person_name(person: Record) -> str | None:
     return full or person.get("businessName")
 
 
+@dataclass
 class People:
     """Persons, case people and users of one Tracker emulator.
 
@@ -45,26 +47,14 @@ class People:
         seed: the core ``seed``, so the same seed gives the same guids.
     """
 
-    def __init__(
-        self,
-        contract: Contract,
-        store: TrackerStore,
-        settings: TrackerSettings,
-        *,
-        clock: Clock,
-        seed: int,
-        cases: Cases,
-        form_data: FormData,
-        lookups: Lookups,
-    ) -> None:
-        self.contract = contract
-        self.store = store
-        self.settings = settings
-        self.clock = clock
-        self.seed = seed
-        self.cases = cases
-        self.form_data = form_data
-        self.lookups = lookups
+    contract: Contract
+    store: TrackerStore
+    settings: TrackerSettings
+    clock: Clock
+    seed: int
+    cases: Cases
+    form_data: FormData
+    lookups: Lookups
 
     def _now(self) -> str:
         return isoformat(self.clock.now())

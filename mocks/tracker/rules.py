@@ -46,6 +46,7 @@ def _denied(reason: str) -> Exception:
     return tracker_error(401, f"{DENIED} {reason}")
 
 
+@dataclass
 class Gate:
     """Authentication, licenses and the polling rule of one Tracker emulator.
 
@@ -53,13 +54,10 @@ class Gate:
         strict: strict mode (every documented header is required).
     """
 
-    def __init__(
-        self, store: TrackerStore, settings: TrackerSettings, *, clock: Clock, strict: bool
-    ) -> None:
-        self.store = store
-        self.settings = settings
-        self.clock = clock
-        self.strict = strict
+    store: TrackerStore
+    settings: TrackerSettings
+    clock: Clock
+    strict: bool
 
     # -- authenticate ------------------------------------------------------------------------
 

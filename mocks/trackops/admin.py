@@ -7,6 +7,7 @@ account's API access, and to change who may log in. Refusals use the control API
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..core.emulator import Call, Reply
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 ACCOUNT_FIELDS = ("subdomain", "name", "api_access_enabled", "api_token")
 
 
+@dataclass
 class TrackopsAdmin:
     """The Trackops emulator's control actions, one method per operationId.
 
@@ -30,20 +32,11 @@ class TrackopsAdmin:
         default_subdomain: the account an action names when it names none.
     """
 
-    def __init__(
-        self,
-        contract: Contract,
-        store: TrackopsStore,
-        catalog: Catalog,
-        shapes: dict[str, Callable[[Any], Any]],
-        *,
-        default_subdomain: str,
-    ) -> None:
-        self.contract = contract
-        self.store = store
-        self.catalog = catalog
-        self.shapes = shapes
-        self.default_subdomain = default_subdomain
+    contract: Contract
+    store: TrackopsStore
+    catalog: Catalog
+    shapes: dict[str, Callable[[Any], Any]]
+    default_subdomain: str
 
     # -- helpers --------------------------------------------------------------------------
 

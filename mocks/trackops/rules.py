@@ -15,7 +15,7 @@ import binascii
 import hmac
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import HttpError
@@ -113,6 +113,7 @@ def authenticate(account: Account, header: str | None, refuse: Refuse) -> Princi
     return Principal(account, username, user["name"], user.get("staff_id"))
 
 
+@dataclass
 class Gate:
     """The account, the caller and the rate limit of each request to one Trackops emulator.
 
@@ -120,19 +121,16 @@ class Gate:
         default_subdomain: the account of a Host without a subdomain.
     """
 
-    def __init__(
-        self,
-        store: TrackopsStore,
-        settings: TrackopsSettings,
-        *,
-        clock: Clock,
-        default_subdomain: str,
-    ) -> None:
-        self.store = store
-        self.settings = settings
-        self.default_subdomain = default_subdomain
-        limit = settings.rate_limit
-        self.limiter = RateLimiter(clock, Policy(limit, settings.rate_period)) if limit else None
+    store: TrackopsStore
+    settings: TrackopsSettings
+    clock: Clock
+    default_subdomain: str
+    limiter: RateLimiter | None = field(init=False)
+    """Requests per credential (None: no limit)."""
+
+    def __post_init__(self) -> None:
+        limit, period = self.settings.rate_limit, self.settings.rate_period
+        self.limiter = RateLimiter(self.clock, Policy(limit, period)) if limit else None
 
     def reset(self) -> None:
         if self.limiter is not None:

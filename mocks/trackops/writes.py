@@ -9,6 +9,7 @@ of the user named in the credentials (TO-03). Nothing is stored until every chec
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..core.emulator import Call, Reply
@@ -42,6 +43,7 @@ def subject_name(account: Account, subject_type_id: int, custom: list[dict[str, 
     return str(subject_type.get("name") or f"Subject of type {subject_type_id}")
 
 
+@dataclass
 class Writes:
     """The API's POST operations, each checked completely before anything is stored.
 
@@ -49,9 +51,8 @@ class Writes:
         shapes: each store's record shape (by its schema), by collection.
     """
 
-    def __init__(self, catalog: Catalog, shapes: dict[str, Callable[[Any], Any]]) -> None:
-        self.catalog = catalog
-        self.shapes = shapes
+    catalog: Catalog
+    shapes: dict[str, Callable[[Any], Any]]
 
     # -- helpers --------------------------------------------------------------------------
 
