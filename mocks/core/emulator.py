@@ -99,6 +99,16 @@ class Call:
         return self.params.body
 
 
+@dataclass(frozen=True)
+class Route:
+    """One operation as the emulator serves it: the hooks that guard it and its handler."""
+
+    operation: Operation
+    hooks: PipelineHooks
+    handler: Handler | None
+    """None: a gap, answered 501 naming the operation."""
+
+
 class _Except(BaseConverter):
     """A path segment that is none of the given literals (see ``concrete_siblings``)."""
 
@@ -343,6 +353,7 @@ class Emulator:
         app = Flask(f"trackmock.{self.name}")
         app.url_map.strict_slashes = False
         app.url_map.converters["except"] = _Except
+        self.routes: list[Route] = []
         admin, vendor_admin = self.admin.contract, self.admin.vendor_contract
         contracts = [self.contract, admin, vendor_admin]
         self._siblings = concrete_siblings(
@@ -366,6 +377,7 @@ class Emulator:
         self, app: Flask, operation: Operation, hooks: PipelineHooks, handler: Handler | None
     ) -> None:
         names = operation.path_names
+        self.routes.append(Route(operation, hooks, handler))
 
         def view(**kwargs: str) -> Response:
             path_args = {names[key]: value for key, value in kwargs.items()}
