@@ -9,7 +9,7 @@ import pytest
 import requests
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import ACCOUNT, API_USER, login
+from .helpers import ACCOUNT, API_USER, login
 
 JSON = {"Accept": "application/json"}
 DEVICE = 794513675

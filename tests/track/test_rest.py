@@ -13,7 +13,7 @@ import requests
 from trackmock.core.paths import contracts_dir, fixtures_dir
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import ACCOUNT, API_USER, login
+from .helpers import ACCOUNT, API_USER, login
 
 MakeEmulator = Callable[..., EmulatorHandle]
 SCHEMAS = contracts_dir() / "track" / "schemas"

@@ -20,7 +20,7 @@ import pytest
 from trackmock.core.paths import fixtures_dir
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import ACCOUNT, API_USER
+from .helpers import ACCOUNT, API_USER
 
 SCRIPTS = Path(__file__).parent / "scripts"
 STREAM_WAIT = 10.0

@@ -15,7 +15,7 @@ from trackmock.pytest_plugin import EmulatorHandle
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from .conftest import (
+from .helpers import (
     ACCOUNT,
     WAIT,
     frame,

@@ -16,7 +16,7 @@ from trackmock.tracker.settings import TrackerSettings
 from trackmock.vendors import create_emulator
 
 from ..vendor_docs import limitations
-from .conftest import Api
+from .helpers import Api
 
 FOLDER = contracts_dir() / "tracker"
 CONTRACT = Contract.from_path(FOLDER / "openapi.yaml")

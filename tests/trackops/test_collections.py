@@ -11,7 +11,7 @@ from trackmock.pytest_plugin import EmulatorHandle
 from trackmock.trackops import collections
 from trackmock.trackops.catalog import load_catalog
 
-from .conftest import SAM, Api, contract, error_of
+from .helpers import SAM, Api, contract, error_of
 
 SEED_OBJECTS = {
     "Cases": "cases",

@@ -14,7 +14,7 @@ from trackmock.trackops.catalog import load_catalog
 from trackmock.vendors import create_emulator
 
 from ..vendor_docs import limitations
-from .conftest import CONTRACT_PATH, FIXTURES, SAM, Api, contract
+from .helpers import CONTRACT_PATH, FIXTURES, SAM, Api, contract
 
 
 @pytest.fixture(scope="module")
