@@ -287,7 +287,7 @@ class Cases:
         return self.form_data.check(org, entries, CASE_FORMS, "case.formData", case_id)
 
     def _auto_disposition(self, org: Organization, offense_type_id: int) -> None:
-        """The seed's ``autoDispoErrors`` while settings are missing (TR-23)."""
+        """The vendor document's ``autoDispoErrors`` while settings are missing (TR-23)."""
         if not org.auto_disposition["isAutoDispositionOn"]:
             return
         if self.settings.auto_disposition_scope == "organization":

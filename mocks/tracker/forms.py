@@ -1,6 +1,6 @@
 """Custom forms: which forms a ``formType`` lists, and form data checked against a form's schema.
 
-A form's ``schema`` is a JSON string (seed 004): ``{"fields": [{type, name, displayName,
+A form's ``schema`` is a JSON string (SAFE Edit a Case): ``{"fields": [{type, name, displayName,
 options?}, ...]}``. Form data's ``data`` is a JSON string keyed by those field names, and a
 field with ``options`` (select lists, radio buttons) takes one of their ``value``s (TR-21).
 """
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from .store import Organization
 
 CASE_FORMS = 4
-"""``modelTypeId`` of case forms (seed 004); the others are inferred (contract, Form.json)."""
+"""``modelTypeId`` of case forms (SAFE Edit a Case); the others are inferred (contract,
+Form.json)."""
 PEOPLE_FORMS = 2
 FORM_TYPES: dict[str, int | None] = {
     "All": None,

@@ -1,4 +1,5 @@
-"""Items, their history feed and chain of custody (seed 000 "GET Item Data", "Chain of Custody").
+"""Items, their history feed and chain of custody (SAFE API Overview, "GET Item Data" and
+"GET Chain of Custody").
 
 Items are never created through the API (TR-13): the control actions create and update them
 and move their custody, as a logged-in UI user would. Each create and update appends one
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 CHECKED_IN, CHECKED_OUT = 1, 2
 STATUSES = {CHECKED_IN: "Checked In", CHECKED_OUT: "Checked Out"}
-"""``statusId`` → ``status`` (numbers inferred, names from SAFE-DOC item edit)."""
+"""``statusId`` → ``status`` (numbers inferred, names from SAFE help item edit)."""
 TO_PERSON = ("Check Out", "Transfer")
 TO_LOCATION = ("Check In", "Move")
 FIXED = ("id", "primaryCaseId")

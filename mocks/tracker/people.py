@@ -1,4 +1,4 @@
-"""Persons, their place on cases, and user accounts (seed 000, VENDOR-FACTS SAFE-DOC).
+"""Persons, their place on cases, and user accounts (SAFE API Overview, SAFE help).
 
 Persons belong to an organization; a new one must not match another on driver's licence,
 business name, or first and last name (TR-10). Users' e-mails are unique across the whole
@@ -306,7 +306,7 @@ class People:
 
 
 def _person_text(person: Record) -> str:
-    """``Last, First (email)`` (VENDOR-FACTS), or the business name for a business."""
+    """``Last, First (email)`` (SAFE help, typeahead), or the business name for a business."""
     if person["lastName"] or person["firstName"]:
         text = ", ".join(p for p in (person["lastName"], person["firstName"]) if p)
     else:

@@ -183,7 +183,8 @@ class TrackopsAdmin:
     ) -> Record:
         sort_of = {row["id"]: row["sort_order"] for row in account.table("case_statuses")}
         history = account.table("case_status_history")
-        # Moving backwards deletes the forward history (VENDOR-FACTS Case Status History).
+        # Moving backwards deletes the forward history (Trackops API Reference, Case Status
+        # History).
         for row in [r for r in history if r["casefile_id"] == case["id"]]:
             if sort_of.get(row["case_status_id"], 0) > status["sort_order"]:
                 history.delete(row["id"])

@@ -1,4 +1,5 @@
-"""The socket (seed §3): upgrade, initial push, changes, PING/pong, webSessionTimeout."""
+"""The socket (Track API guide 3 WebSocket): upgrade, initial push, changes, PING/pong,
+webSessionTimeout."""
 
 from __future__ import annotations
 

@@ -82,6 +82,6 @@ def new_case(number: str = "2025-0221-01", **fields: Any) -> dict[str, Any]:
 
 
 def admin_item(handle: EmulatorHandle, **item: Any) -> dict[str, Any]:
-    """Create an item on the seed case through the control API; returns item and history."""
+    """Create an item on the documents' case through the control API; returns item and history."""
     body = {"item": {"primaryCaseId": DOC_CASE, "description": "Knife", **item}}
     return handle.control.call("POST", "items", json=body)  # type: ignore[no-any-return]

@@ -60,7 +60,7 @@ def test_the_documented_headers_are_enough(api: Api) -> None:
     answer = api.get("/api/cases/getByNumber", params={"value": DOC_CASE_NUMBER})
     assert answer.status_code == 200
     assert answer.json()["id"] == DOC_CASE
-    # Header names are case-insensitive: SAFE-CS sends OrganizationID and OfficeID.
+    # Header names are case-insensitive: SAFE C# client sends OrganizationID and OfficeID.
     spelled = api.request(
         "GET",
         "/api/tags",

@@ -1,4 +1,4 @@
-"""Auto disposition (seed 004 "Possible Error Scenarios", TR-23..TR-26)."""
+"""Auto disposition (SAFE Edit a Case "Possible Error Scenarios", TR-23..TR-26)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ GROUPS = {
 
 
 def _seed_put(settings: dict[str, Any]) -> dict[str, Any]:
-    """Seed 004's settings PUT: only the offense type without settings, and the three arrays."""
+    """The settings PUT of SAFE Edit a Case: only the offense type without settings, and the
+    three arrays."""
     missing = next(s for s in settings["settings"] if s["offenseTypeId"] == BOMB_THREAT)
     return {
         "isAutoDispositionOn": True,

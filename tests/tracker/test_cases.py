@@ -1,4 +1,4 @@
-"""Cases (seed 004): create, read, whole-object update, form data, tags and counters."""
+"""Cases (SAFE Edit a Case): create, read, whole-object update, form data, tags and counters."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def test_put_of_the_whole_case_answers_204_with_no_body(tracker: EmulatorHandle,
     case = api.case()
     case["formData"] = []
     case["offenseDescription"] = "Public Intoxication at a shopping mall"
-    case["historiesAmount"] = 14  # what the seed sends: counters are the server's
+    case["historiesAmount"] = 14  # what the vendor document sends: counters are the server's
     case["peopleAmount"] = 1
     answer = api.put(f"/api/cases/{DOC_CASE}", case)
     assert answer.status_code == 204
@@ -202,7 +202,7 @@ def test_form_data_is_added_by_a_case_put(tracker: EmulatorHandle, api: Api) -> 
     assert len(entry["id"]) == 24
     assert after["formDataAmount"] == 1
     assert after["historiesAmount"] == 1
-    # Sent back as read (the seed's third PUT), the entry keeps its id; [] removes it.
+    # Sent back as read (the vendor document's third PUT), the entry keeps its id; [] removes it.
     assert api.put(f"/api/cases/{DOC_CASE}", after).status_code == 204
     assert api.case()["formData"] == [entry]
     assert api.put(f"/api/cases/{DOC_CASE}", {**after, "formData": []}).status_code == 204

@@ -1,5 +1,5 @@
-"""Items (seed 000): no creation through the API (TR-13), the history feed (TR-15), chain of
-custody (TR-16), and the control actions that stand in for SAFE's UI."""
+"""Items (SAFE API Overview): no creation through the API (TR-13), the history feed (TR-15),
+chain of custody (TR-16), and the control actions that stand in for SAFE's UI."""
 
 from __future__ import annotations
 

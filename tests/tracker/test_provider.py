@@ -172,7 +172,7 @@ def test_volume_loads_generated_items_with_their_feed(make_emulator: Any) -> Non
     assert (record["historyType"], record["seqOrgItemHistoryId"]) == (1, 302)
     assert api.get("/api/items/seqOrgItemHistoryId/303").status_code == 204
     cases = api.post("/api/cases/search", {"pageSize": 100}).json()
-    assert cases["count"] == 7  # the seed's and six generated
+    assert cases["count"] == 7  # the documents' case and six generated
     item_id = record["item"]["id"]
     assert api.get(f"/api/items/{item_id}/coc").json()[0]["transactionType"] == "Check In"
     same = Api(make_emulator("tracker", tracker={"volume": 300, "volume_items_per_case": 50}))

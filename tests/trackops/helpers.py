@@ -17,7 +17,7 @@ from trackmock.core.paths import contracts_dir, fixtures_dir
 from trackmock.pytest_plugin import EmulatorHandle
 
 TOKEN = "d29d3136-1251-5041-9e1c-428c77edb64d"
-"""The seed's API token (account ``mycompany``)."""
+"""The vendor document's API token (account ``mycompany``)."""
 SAM = ("samspade/token", TOKEN)
 CONTRACT_PATH = contracts_dir() / "trackops" / "openapi.yaml"
 FIXTURES = fixtures_dir() / "trackops"

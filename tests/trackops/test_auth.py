@@ -1,7 +1,7 @@
 """TLS only, basic auth with ``{username}/token``, accounts by subdomain (TO-01, 02, 14, 15).
 
 The auth matrix runs over every collection of the contract: each way of being refused gets
-its own status and message, and the seed's user gets in.
+its own status and message, and the vendor document's user gets in.
 """
 
 from __future__ import annotations
