@@ -1,13 +1,15 @@
 """Reference client of Safectory Track: the REST API (``TrackClient``) and the socket feed
-(``TrackFeed``), doing what seed 002 asks of a client.
+(``TrackFeed``), doing what the Track API guide (docs/vendors/sources.md) asks of a client;
+sections are cited by their number and heading.
 
 - Log in with ``POST /api/session`` (form ``email``/``password``); the ``JSESSIONID`` cookie
   (path ``/api``) authenticates everything after. A 401 later means the web session expired
   (SF-09): the client logs in again once and repeats the call.
-- Updates send the whole object (§4.1): GET it, change fields, PUT all of it (§4.7).
-- The feed answers every PING with ``pong <uuid>`` at once (§3.3), merges the initial push and
-  the changes into a live view, reconnects (logging in again when the upgrade says 503) when
-  the socket closes, and ignores keys and fields it does not know (SF-22).
+- Updates send the whole object (4.1 API Endpoints in General): GET it, change fields, PUT
+  all of it (4.7 Updating Entities).
+- The feed answers every PING with ``pong <uuid>`` at once (3.3 Ping/Pong Mechanism), merges
+  the initial push and the changes into a live view, reconnects (logging in again when the
+  upgrade says 503) when the socket closes, and ignores keys and fields it does not know (SF-22).
 - Timestamps come as ``…+0000`` or ``…+00:00`` (SF-23): ``parse_time`` reads both.
 """
 
@@ -73,7 +75,7 @@ def parse_time(text: str) -> datetime:
 
 
 def format_time(when: datetime) -> str:
-    """A datetime as the seed's report script writes it: UTC, milliseconds, ``Z``."""
+    """A datetime as the vendor document's report script writes it: UTC, milliseconds, ``Z``."""
     if when.tzinfo is None:
         raise ValueError("give an aware datetime")
     return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -115,14 +117,14 @@ class TrackClient:
     # -- session ---------------------------------------------------------------------------
 
     def login(self) -> Record:
-        """Log in (§2); returns the user. Raises ``LoginFailed``."""
+        """Log in (2 Login); returns the user. Raises ``LoginFailed``."""
         self.http.cookies.clear()
         answer = self.http.post(
             f"{self.base_url}/api/session",
             data={"email": self.email, "password": self.password},
             timeout=self.timeout,
         )
-        # The seed's scripts test a login by the presence of ``name`` in the answer.
+        # The vendor document's scripts test a login by the presence of ``name`` in the answer.
         if answer.status_code != 200 or "name" not in answer.text:
             raise LoginFailed(
                 f"login as {self.email} failed: {answer.status_code} {answer.text.strip()}",
@@ -162,27 +164,28 @@ class TrackClient:
     # -- reads -----------------------------------------------------------------------------
 
     def devices(self) -> list[Record]:
-        """Every device of the user (§4.4)."""
+        """Every device of the user (4.4 Devices)."""
         return list(self._get("devices"))
 
     def device_by_name(self, name: str) -> Record | None:
-        """The device with this name, as §3.6 and §4.6 find it."""
+        """The device with this name, as 3.6 Retrieve Beacon RSSI and 4.6 Reports find it."""
         return next((d for d in self.devices() if d.get("name") == name), None)
 
     def beacons(self) -> list[Record]:
-        """Every beacon of the user (§4.5)."""
+        """Every beacon of the user (4.5 Beacons)."""
         return list(self._get("beacons"))
 
     def positions(self) -> list[Record]:
-        """The latest position of each of the user's devices (§4.2)."""
+        """The latest position of each of the user's devices (4.2 Retrieving Position
+        Information)."""
         return list(self._get("positions"))
 
     def positions_by_id(self, *ids: int) -> list[Record]:
-        """These positions (§4.3.1)."""
+        """These positions (4.3.1 PositionId Filter)."""
         return list(self._get("positions", id=list(ids)))
 
     def latest_position(self, device_id: int) -> Record | None:
-        """The device's latest position (§4.3.2), or None."""
+        """The device's latest position (4.3.2 DeviceId Filter), or None."""
         found = self._get("positions", deviceId=device_id)
         return found[0] if found else None
 
@@ -195,7 +198,7 @@ class TrackClient:
         filter_same_location: bool = False,
         filter_flapping: bool = False,
     ) -> list[Record]:
-        """The device's positions between ``start`` and ``end`` (§4.6), as JSON."""
+        """The device's positions between ``start`` and ``end`` (4.6 Reports), as JSON."""
         params = {
             "deviceId": device_id,
             "from": format_time(start),
@@ -217,11 +220,12 @@ class TrackClient:
         return dict(orjson.loads(self._call("POST", "beacons", json=beacon).content))
 
     def update_device(self, device_id: int, **changes: Any) -> Record:
-        """GET the device, change ``changes``, PUT the whole object (§4.1)."""
+        """GET the device, change ``changes``, PUT the whole object (4.1 API Endpoints in
+        General)."""
         return self._update("devices", self.devices(), device_id, changes)
 
     def update_beacon(self, beacon_id: int, **changes: Any) -> Record:
-        """GET the beacon, change ``changes``, PUT the whole object (§4.7)."""
+        """GET the beacon, change ``changes``, PUT the whole object (4.7 Updating Entities)."""
         return self._update("beacons", self.beacons(), beacon_id, changes)
 
     def _update(self, path: str, rows: list[Record], record_id: int, changes: Record) -> Record:
@@ -320,8 +324,8 @@ class FeedState:
         return None if position_id is None else self.positions.get(position_id)
 
     def rssi(self, device_name: str) -> float | None:
-        """§3.6: find the device by name, match its ``positionId`` with a position's ``id``,
-        and read that position's ``rssi``."""
+        """3.6 Retrieve Beacon RSSI: find the device by name, match its ``positionId`` with a
+        position's ``id``, and read that position's ``rssi``."""
         for device in self.devices.values():
             if device.get("name") == device_name:
                 position = self.latest(device["id"])
@@ -336,7 +340,7 @@ def _records(value: Any) -> Iterable[Record]:
 
 
 class TrackFeed:
-    """The socket feed (§3), kept open: connect, answer PINGs, merge, reconnect.
+    """The socket feed (3 WebSocket), kept open: connect, answer PINGs, merge, reconnect.
 
     Args:
         client: the REST client whose login (``JSESSIONID``) opens the socket.

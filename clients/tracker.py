@@ -1,9 +1,9 @@
-"""Reference client of the Tracker Products SAFE web API (seeds 000 and 004).
+"""Reference client of the Tracker Products SAFE web API (SAFE API Overview and SAFE Edit a Case).
 
 It does what the documents ask of a client: every required header on every call (TR-01..05);
 a case edit is GET → change → PUT of the whole object, with a null ``formData`` sent as
 ``[]`` and 204 expected (TR-18, TR-19); form data checked against the form's schema before
-it is sent (TR-21); missing auto-disposition settings fixed the way seed 004 shows (TR-25);
+it is sent (TR-21); missing auto-disposition settings fixed the way SAFE Edit a Case shows (TR-25);
 the item feed polled from the stored last good id until there is no response (TR-15), no
 more often than every 10 minutes, and the same GET never repeated within a minute (TR-07).
 Waiting goes through an injectable clock, so tests move emulated time instead of sleeping.
@@ -41,7 +41,7 @@ ACCESS_TYPES = {
     "createPermissionGroupIds": 4,
     "updatePermissionGroupIds": 3,
 }
-"""The settings PUT's three arrays and the access type whose groups fill each (seed 004)."""
+"""The settings PUT's three arrays and the access type whose groups fill each (SAFE Edit a Case)."""
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -337,7 +337,7 @@ class TrackerClient:
 
         return self.edit_case(number, add)
 
-    # -- auto disposition (seed 004) -------------------------------------------------------------
+    # -- auto disposition (SAFE Edit a Case) ------------------------------------------------------
 
     def get_auto_disposition_settings(self) -> Record:
         return self._get("/api/autoDisposition/settings/")  # type: ignore[no-any-return]
@@ -346,7 +346,7 @@ class TrackerClient:
         return self._get(f"/api/autoDisposition/{access_type}/groups/")  # type: ignore[no-any-return]
 
     def fix_auto_disposition(self, days_to_follow_up: int = 100) -> list[str]:
-        """Add settings for every offense type without them (``id`` 0), as seed 004 shows:
+        """Add settings for every offense type without them (``id`` 0), as SAFE Edit a Case shows:
         only those types, with the three permission-group arrays. Needs an orgAdmin token.
         Returns the names of the offense types fixed."""
         current = self.get_auto_disposition_settings()

@@ -1,4 +1,4 @@
-"""Reference client of the Trackops REST API: what seed 001 asks of a client.
+"""Reference client of the Trackops REST API: what Trackops API overview asks of a client.
 
 - HTTP basic auth with ``{username}/token`` and the company API token, over TLS only, trusting
   a given CA (the emulator's test CA) or the system's.

@@ -66,9 +66,6 @@ class ControlClient:
     def faults(self) -> list[dict[str, Any]]:
         return self.call("GET", "faults")["faults"]
 
-    def clear_faults(self) -> None:
-        self.call("DELETE", "faults")
-
     def close_sockets(self, code: int = 1001) -> int:
         return int(self.call("POST", "sockets/close", json={"code": code})["closed"])
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .core.clock import Clock
-    from .core.emulator import Emulator
+    from .core.emulator import Emulator, Provider
     from .core.settings import CoreSettings
 
 
@@ -18,15 +18,22 @@ class Vendor:
     name: str
     title: str
     default_port: int
-    module: str
+    provider: str
+    """``module:Class`` of the vendor's provider, the module relative to this package."""
+
+    def provider_class(self) -> type[Provider[Any]]:
+        """The provider class (importing the vendor package now, not before)."""
+        module, _, name = self.provider.partition(":")
+        found: type[Provider[Any]] = getattr(importlib.import_module(module, __package__), name)
+        return found
 
 
 VENDORS: dict[str, Vendor] = {
     vendor.name: vendor
     for vendor in (
-        Vendor("tracker", "Tracker Products SAFE", 8081, "trackmock.tracker"),
-        Vendor("trackops", "Trackops", 8082, "trackmock.trackops"),
-        Vendor("track", "Safectory Track", 8083, "trackmock.track"),
+        Vendor("tracker", "Tracker Products SAFE", 8081, ".tracker.provider:TrackerProvider"),
+        Vendor("trackops", "Trackops", 8082, ".trackops.provider:TrackopsProvider"),
+        Vendor("track", "Safectory Track", 8083, ".track.provider:TrackProvider"),
     )
 }
 
@@ -43,12 +50,10 @@ def create_emulator(
 
     ``contracts_dir`` replaces the packaged contracts (a folder holding ``<vendor>/openapi.yaml``).
     """
+    from .core.emulator import create_emulator as build
+
     try:
         vendor = VENDORS[name]
     except KeyError:
         raise ValueError(f"unknown vendor {name!r}; choose from {', '.join(VENDORS)}") from None
-    module = importlib.import_module(vendor.module)
-    emulator: Emulator = module.create_emulator(
-        core, section or {}, clock=clock, contracts_dir=contracts_dir
-    )
-    return emulator
+    return build(vendor.provider_class(), core, section, clock=clock, contracts=contracts_dir)

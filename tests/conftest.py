@@ -1,4 +1,5 @@
-"""The project's own test configuration: behaviour coverage of BEHAVIOURS.md IDs, and the
+"""The project's own test configuration: behaviour coverage of the documented vendor
+behaviours (``contracts/behaviours.yaml``), and the
 ``--schemathesis-long`` switch of tests/contract/test_schemathesis.py.
 
 ``pytest --behaviour-coverage`` prints, for every ID in ``contracts/behaviours.yaml``, the
@@ -22,7 +23,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--behaviour-coverage",
         action="store_true",
-        help="print which tests cover each BEHAVIOURS.md ID; fail when one has none",
+        help="print which tests cover each behaviour ID; fail when one has none",
     )
     parser.addoption(
         "--schemathesis-long",

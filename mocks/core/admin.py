@@ -1,8 +1,9 @@
 """The control API under ``/__admin/``, the same on every emulator.
 
 Its routes come from ``contracts/admin/openapi.yaml`` and go through the same pipeline as a
-vendor's, so its requests are validated and its answers shaped like any other. A vendor's own
-actions come from its ``admin.yaml`` and are handled by the vendor's provider.
+vendor's (the emulator routes them with this class as their ``PipelineHooks``), so its requests
+are validated and its answers shaped like any other. A vendor's own actions come from its
+``admin.yaml``: the same hooks, with handlers from the vendor's ``admin.py``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from .journal import Query
 from .paths import contracts_dir
 
 if TYPE_CHECKING:
-    from flask import Flask
-
-    from .emulator import Call, Emulator, Reply
+    from .contracts import Operation
+    from .emulator import Call, Emulator, Handler, Reply
     from .validation import Problem
 
 TOKEN_HEADER = "X-Trackmock-Admin-Token"
@@ -38,17 +38,12 @@ class AdminApi:
         vendor_doc = emulator.provider.admin_contract()
         self.vendor_contract = Contract.from_path(vendor_doc) if vendor_doc else None
 
-    def register(self, app: Flask) -> None:
-        own = set(self.contract.operations)
-        for operation in self.contract.operations.values():
-            self.emulator._route(app, operation, self, self)
-        if self.vendor_contract is not None:
-            for operation in self.vendor_contract.operations.values():
-                if operation.id in own:
-                    raise ValueError(f"vendor control action {operation.id} shadows a core one")
-                self.emulator._route(app, operation, self, self.emulator.provider)
-
     # -- hooks ---------------------------------------------------------------------------
+
+    def handler_for(self, operation: Operation) -> Handler | None:
+        """The method named by the operationId of a control API operation."""
+        handler = getattr(self, operation.id, None)
+        return handler if callable(handler) else None
 
     def authenticate(self, call: Call) -> None:
         expected = self.emulator.settings.admin_token

@@ -185,9 +185,6 @@ class Operation:
             found = self.responses.get("default")
         return found
 
-    def documents_status(self, status: int) -> bool:
-        return self.response(status) is not None
-
 
 def documented_media(media: str, contents: dict[str, str | None]) -> str | None:
     """The documented media type (key of ``contents``) that ``media`` falls under, if any."""

@@ -19,12 +19,12 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import BaseConverter, Rule
+from werkzeug.routing import BaseConverter
 
 from .clock import Clock
 from .conformance import FrameAudit
@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("trackmock")
 
 SocketHandler = Callable[["SocketConnection"], Awaitable[None]]
+Handler = Callable[["Call"], Any]
+"""What serves one operation: takes the ``Call``, returns a body, a ``Reply`` or None (204)."""
+SettingsT = TypeVar("SettingsT")
 
 
 @dataclass
@@ -72,9 +75,10 @@ class Call:
     request: Any
     emulator: Emulator
     path_args: dict[str, str]
+    """The path parameters as the URL spelled them (strings); ``path_params`` converts them."""
     params: Parsed = field(default_factory=Parsed)
     principal: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
+    response_headers: dict[str, str] = field(default_factory=dict)
     """Headers any step adds to the response (a warning, a cookie)."""
 
     @property
@@ -86,7 +90,8 @@ class Call:
         return self.params.query
 
     @property
-    def path(self) -> dict[str, Any]:
+    def path_params(self) -> dict[str, Any]:
+        """The path parameters, converted to the contract's types."""
         return self.params.path
 
     @property
@@ -94,22 +99,14 @@ class Call:
         return self.params.body
 
 
-class _LazyBuilderRule(Rule):
-    """A URL rule whose URL builder (for ``url_for``) is compiled on first use.
+@dataclass(frozen=True)
+class Route:
+    """One operation as the emulator serves it: the hooks that guard it and its handler."""
 
-    Werkzeug compiles two builder functions per rule when the rule is added; with ~200
-    operations that is a fifth of the emulators' start-up, and nothing here builds URLs.
-    """
-
-    def _compile_builder(self, append_unknown: bool = True) -> Any:
-        compiled: list[Any] = []
-
-        def build(rule: Rule, *args: Any, **kwargs: Any) -> Any:
-            if not compiled:
-                compiled.append(Rule._compile_builder(rule, append_unknown))
-            return compiled[0](rule, *args, **kwargs)
-
-        return build
+    operation: Operation
+    hooks: PipelineHooks
+    handler: Handler | None
+    """None: a gap, answered 501 naming the operation."""
 
 
 class _Except(BaseConverter):
@@ -120,22 +117,98 @@ class _Except(BaseConverter):
         self.regex = "(?!(?:{})$)[^/]+".format("|".join(re.escape(x) for x in literals))
 
 
-class _Flask(Flask):
-    url_rule_class = _LazyBuilderRule
+class PipelineHooks(Protocol):
+    """What the pipeline asks of the owner of an operation (the vendor's provider for its API,
+    the control API for ``/__admin/``), in the order it asks (see the module docstring)."""
+
+    @property
+    def error(self) -> ErrorShape:
+        """The owner's error shape: every refusal is ``raise self.error(status, message)``."""
+        ...
+
+    def authenticate(self, call: Call) -> Any:
+        """Return who is calling, or raise the refusal. Runs on secured operations."""
+        ...
+
+    def admit(self, call: Call) -> None:
+        """Apply usage rules (rate limits, polling rules) before the request is handled."""
+        ...
+
+    def invalid(self, call: Call, problems: list[Problem]) -> HttpError:
+        """The refusal of a request that breaks the contract."""
+        ...
+
+    def handler_for(self, operation: Operation) -> Handler | None:
+        """The function serving ``operation`` (None: a gap, answered 501 naming it)."""
+        ...
 
 
-class Provider:
-    """A vendor: its rules (the hooks below) and its handlers (methods named by operationId).
+class ProviderHooks(PipelineHooks, Protocol):
+    """Every hook a vendor's provider implements; ``Provider`` gives each a default."""
 
-    Subclasses set ``name`` and ``error`` (the vendor's error shape) and implement ``reset``
-    and ``credentials``. The emulator is built around it by ``Emulator``.
+    name: str
+
+    def reset(self) -> None:
+        """Load the starting state (fixture files); called at start and on ``/__admin/reset``."""
+        ...
+
+    def credentials(self) -> dict[str, Any]:
+        """What a client needs to log in (shown by the CLI and ``/__admin/credentials``)."""
+        ...
+
+    def not_found(self, path: str) -> HttpError:
+        """The answer to a path the contract lacks."""
+        ...
+
+    def method_not_allowed(self, method: str, path: str, allowed: list[str]) -> HttpError:
+        """The answer to a method the contract lacks on a known path."""
+        ...
+
+    def plain_http_refused(self) -> HttpError:
+        """The answer to a plain-HTTP request on a TLS-only port."""
+        ...
+
+    def sockets(self) -> dict[str, SocketHandler]:
+        """WebSocket endpoints by path, served on the same port as the REST API."""
+        ...
+
+    def admin_contract(self) -> Path | None:
+        """The OpenAPI document of the vendor's control actions under ``/__admin/``."""
+        ...
+
+    def asyncapi_contract(self) -> Path | None:
+        """The AsyncAPI document of the vendor's socket messages."""
+        ...
+
+    def server_tls(self) -> ServerTls | None:
+        """The certificate to serve with, for a TLS-only vendor (None: plain HTTP)."""
+        ...
+
+    def shutdown(self) -> None:
+        """Stop background work (called when the server stops)."""
+        ...
+
+
+class Provider(Generic[SettingsT]):
+    """A vendor: its rules (the hooks of ``ProviderHooks``) and its handlers.
+
+    Subclasses set ``name``, ``error`` (the vendor's error shape) and ``settings_class`` (the
+    dataclass of the vendor's settings section; ``self.settings`` is an instance of it), and
+    implement ``reset`` and ``credentials``. Handlers are found by ``handler_for``: a method
+    named by the operationId, on the provider for the vendor's API and on ``actions`` (the
+    vendor's control actions, ``admin.py``) for ``contracts/<vendor>/admin.yaml``.
     """
 
     name: ClassVar[str]
     error: ClassVar[ErrorShape]
+    settings_class: ClassVar[type[Any]]
+    actions: object | None = None
+    """The vendor's control actions: an object with one method per operationId of its
+    ``admin.yaml``."""
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: Emulator, settings: SettingsT) -> None:
         self.emulator = emulator
+        self.settings = settings
 
     @property
     def clock(self) -> Clock:
@@ -145,23 +218,28 @@ class Provider:
     def contract(self) -> Contract:
         return self.emulator.contract
 
+    @property
+    def core_settings(self) -> CoreSettings:
+        return self.emulator.settings
+
+    def handler_for(self, operation: Operation) -> Handler | None:
+        owner = self if operation.contract.uri == self.contract.uri else self.actions
+        handler = getattr(owner, operation.id, None)
+        return handler if callable(handler) else None
+
     def reset(self) -> None:
-        """Load the starting state (fixtures); called at start and on ``/__admin/reset``."""
         raise NotImplementedError
 
     def credentials(self) -> dict[str, Any]:
-        """What a client needs to log in (shown by the CLI and ``/__admin/credentials``)."""
         raise NotImplementedError
 
     def authenticate(self, call: Call) -> Any:
-        """Return who is calling, or raise the vendor's refusal. Runs on secured operations."""
         return None
 
     def admit(self, call: Call) -> None:
-        """Apply usage rules (rate limits, polling rules) before the request is handled."""
+        pass
 
     def invalid(self, call: Call, problems: list[Problem]) -> HttpError:
-        """The refusal for a request that breaks the contract."""
         if any(p.kind == "unsupported" for p in problems):
             return self.error(415, problems[0].describe())
         return self.error(400, "; ".join(p.describe() for p in problems))
@@ -174,23 +252,26 @@ class Provider:
         return error.with_headers(Allow=", ".join(allowed))
 
     def plain_http_refused(self) -> HttpError:
-        """The answer to a plain-HTTP request on a TLS-only port."""
         return self.error(400, "This API is TLS-only: plain HTTP is refused; use https://.")
 
     def sockets(self) -> dict[str, SocketHandler]:
-        """WebSocket endpoints by path, served on the same port as the REST API."""
         return {}
 
     def admin_contract(self) -> Path | None:
-        """An OpenAPI document of the vendor's control actions under ``/__admin/``."""
-        return None
+        """``admin.yaml`` beside the vendor's ``openapi.yaml``, when there is one."""
+        path = self.emulator.contract_dir / "admin.yaml"
+        return path if path.is_file() else None
 
     def asyncapi_contract(self) -> Path | None:
-        """The AsyncAPI document of the vendor's socket messages, if it has sockets."""
+        """``asyncapi.yaml`` beside the vendor's ``openapi.yaml``, when there is one."""
+        path = self.emulator.contract_dir / "asyncapi.yaml"
+        return path if path.is_file() else None
+
+    def server_tls(self) -> ServerTls | None:
         return None
 
     def shutdown(self) -> None:
-        """Stop background work (called when the server stops)."""
+        pass
 
 
 class Emulator:
@@ -198,23 +279,25 @@ class Emulator:
 
     Args:
         provider_class: the vendor's provider.
-        contract_path: the vendor's ``openapi.yaml``.
+        contract_path: the vendor's ``openapi.yaml``; its folder is ``contract_dir``, where
+            the vendor's other contracts (``admin.yaml``, ``asyncapi.yaml``) are.
         settings: core settings.
-        vendor_settings: the vendor's settings object (the provider reads it).
+        vendor_settings: the vendor's settings (an instance of its ``settings_class``; its
+            defaults when None).
         clock: a clock to share (one per emulator by default).
     """
 
     def __init__(
         self,
-        provider_class: type[Provider],
+        provider_class: type[Provider[Any]],
         contract_path: Path,
         settings: CoreSettings,
-        vendor_settings: Any = None,
+        vendor_settings: object | None = None,
         *,
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
-        self.vendor_settings = vendor_settings
+        self.contract_dir = contract_path.parent
         self.clock = clock or Clock(frozen=settings.clock_frozen, start=settings.clock_start)
         self.journal = Journal(
             self.clock, size=settings.journal_size, body_limit=settings.journal_body_bytes
@@ -225,11 +308,13 @@ class Emulator:
         self.handler_errors: list[str] = []
         self.frame_audit = FrameAudit()
         self.base_url = ""
-        self.tls: ServerTls | None = None
-        """Set by a vendor that serves TLS; the runner listens with it."""
-        self.ca_cert: str | None = None
-        self.provider = provider_class(self)
+        if vendor_settings is None:
+            vendor_settings = provider_class.settings_class()
+        self.provider: ProviderHooks = provider_class(self, vendor_settings)
         self.name = provider_class.name
+        self.tls: ServerTls | None = self.provider.server_tls()
+        """The certificate of a TLS-only vendor; the runner listens with it."""
+        self.ca_cert: str | None = str(self.tls.ca_cert) if self.tls else None
         self.reject_unknown_query = bool(self.contract.info.get("x-reject-unknown-query"))
         self.sockets = self.provider.sockets()
         self.open_sockets: set[SocketConnection] = set()
@@ -262,23 +347,37 @@ class Emulator:
     # -- the Flask app -------------------------------------------------------------------
 
     def _build_app(self) -> Flask:
-        app = _Flask(f"trackmock.{self.name}")
+        """Every operation as a URL rule: the vendor's API with the provider's hooks, the
+        control API with its own, and the vendor's control actions with the control API's
+        hooks and the provider's handlers."""
+        app = Flask(f"trackmock.{self.name}")
         app.url_map.strict_slashes = False
         app.url_map.converters["except"] = _Except
-        contracts = [self.contract, self.admin.contract, self.admin.vendor_contract]
+        self.routes: list[Route] = []
+        admin, vendor_admin = self.admin.contract, self.admin.vendor_contract
+        contracts = [self.contract, admin, vendor_admin]
         self._siblings = concrete_siblings(
             [op.path for c in contracts if c is not None for op in c.operations.values()]
         )
+        provider = self.provider
         for operation in self.contract.operations.values():
-            self._route(app, operation, self.provider, self.provider)
-        self.admin.register(app)
+            self._add_route(app, operation, provider, provider.handler_for(operation))
+        for operation in admin.operations.values():
+            self._add_route(app, operation, self.admin, self.admin.handler_for(operation))
+        if vendor_admin is not None:
+            for operation in vendor_admin.operations.values():
+                if operation.id in admin.operations:
+                    raise ValueError(f"vendor control action {operation.id} shadows a core one")
+                self._add_route(app, operation, self.admin, provider.handler_for(operation))
         app.register_error_handler(HTTPException, self._http_exception)
         app.register_error_handler(Exception, self._unexpected)
         return app
 
-    def _route(self, app: Flask, operation: Operation, hooks: Any, handlers: Any) -> None:
+    def _add_route(
+        self, app: Flask, operation: Operation, hooks: PipelineHooks, handler: Handler | None
+    ) -> None:
         names = operation.path_names
-        handler = getattr(handlers, operation.id, None)
+        self.routes.append(Route(operation, hooks, handler))
 
         def view(**kwargs: str) -> Response:
             path_args = {names[key]: value for key, value in kwargs.items()}
@@ -297,11 +396,17 @@ class Emulator:
         )
 
     def dispatch(
-        self, operation: Operation, path_args: dict[str, str], hooks: Any, handler: Any
+        self,
+        operation: Operation,
+        path_args: dict[str, str],
+        hooks: PipelineHooks,
+        handler: Handler | None,
     ) -> Response:
         """Run one request through the pipeline (see the module docstring)."""
-        # The request object itself, not Flask's context proxy: every handler reads it often.
-        current = request._get_current_object()  # type: ignore[attr-defined]
+        # Handlers read the request often: take the request object werkzeug puts in the
+        # environ (its ``populate_request``, on by default) instead of going through Flask's
+        # context proxy on every read.
+        current = request.environ["werkzeug.request"]
         call = Call(operation, current, self, path_args)
         try:
             if operation.secured:
@@ -328,7 +433,8 @@ class Emulator:
                 content_type=error.content_type,
                 headers=error.headers,
             )
-        reply.headers.update({k: v for k, v in call.headers.items() if k not in reply.headers})
+        extra = call.response_headers
+        reply.headers.update({k: v for k, v in extra.items() if k not in reply.headers})
         response = Response(reply.raw, status=reply.status, headers=reply.headers)
         if reply.content_type:
             response.headers["Content-Type"] = reply.content_type
@@ -430,3 +536,31 @@ class Emulator:
 
     def shutdown(self) -> None:
         self.provider.shutdown()
+
+
+def create_emulator(
+    provider_class: type[Provider[Any]],
+    core: CoreSettings,
+    section: Mapping[str, Any] | None = None,
+    *,
+    clock: Clock | None = None,
+    contracts: Path | None = None,
+) -> Emulator:
+    """The emulator of a vendor: its settings section checked against its ``settings_class``
+    (an unknown key or a wrong type is a ``SettingsError`` naming it), its contracts from
+    ``<contracts>/<name>/`` (default: the packaged contracts).
+
+    Args:
+        provider_class: the vendor's provider (``TrackerProvider`` ...).
+        core: the core settings.
+        section: the vendor's settings section (``tracker:`` of a settings file).
+        clock: a clock to share (one per emulator by default).
+        contracts: a folder holding ``<name>/openapi.yaml`` that replaces the packaged ones.
+    """
+    from .paths import contracts_dir
+    from .settings import from_mapping
+
+    name = provider_class.name
+    settings = from_mapping(provider_class.settings_class, section, f"settings.{name}")
+    folder = (contracts or contracts_dir()) / name
+    return Emulator(provider_class, folder / "openapi.yaml", core, settings, clock=clock)

@@ -106,10 +106,6 @@ def from_mapping(cls: type[T], data: Any, where: str = "settings") -> T:
     return cls(**values)
 
 
-def to_mapping(settings: Any) -> dict[str, Any]:
-    return dataclasses.asdict(settings)
-
-
 def read_settings_file(path: str | Path) -> dict[str, Any]:
     """The mapping in a YAML or JSON settings file."""
     from .contracts import ContractError, read_document

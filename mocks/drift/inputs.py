@@ -1,13 +1,15 @@
 """Read captured traffic: HAR 1.2 files, ``curl -i``/``-v`` output, folders of JSON bodies.
 
 - **HAR** as Chrome and Firefox export it (Network tab, "Save all as HAR"), including the
-  socket frames Chrome keeps in an entry's ``_webSocketMessages`` (seed 002 §3.5 tells
-  integrators to watch the socket there). Bodies may be base64 (``content.encoding``).
+  socket frames Chrome keeps in an entry's ``_webSocketMessages`` (the Track API guide, 3.5
+  Analyze WebSocket Traffic, tells integrators to watch the socket there). Bodies may be
+  base64 (``content.encoding``).
 - **curl output**: what ``curl -i`` prints (status line, headers, body), optionally led by the
   command line (``$ curl -i https://…``) or with ``curl -v``'s ``> GET /path`` request lines,
   which say which operation was called; otherwise the file is named after the operationId
   (``getCaseByNumber.txt``). After a ``101 Switching Protocols`` the rest is the raw socket
-  stream (``curl -i … /api/socket --output -``, seed 002 §3.2), split into frames.
+  stream (``curl -i … /api/socket --output -``, Track API guide 3.2 Connection Requirements),
+  split into frames.
 - **A folder of JSON bodies** named by operation: ``<operationId>[.<status>][.<note>].json``
   (status: the operation's success status when left out), or ``<message>.json`` for a socket
   message of the AsyncAPI document.

@@ -1,10 +1,11 @@
 """The Track socket's behaviour without I/O (a ``core.websocket.SocketSession``).
 
-Seed 002 §3: on connect every device, beacon and latest position is pushed once, then only
-changes. §3.3: a PING with a fresh UUID every 30 s (by the emulator clock); the client
-answers ``pong <uuid>``. §3.4: ``{"webSessionTimeout": [N]}`` once. After a configurable
-number of consecutive unanswered PINGs the socket is closed (inferred). Anything else a
-client sends is ignored: the core journals it, and it never breaks the socket.
+The Track API guide, 3 WebSocket: on connect every device, beacon and latest position is
+pushed once, then only changes. 3.3 Ping/Pong Mechanism: a PING with a fresh UUID every 30 s
+(by the emulator clock); the client answers ``pong <uuid>``. 3.4 Web Session Timeout:
+``{"webSessionTimeout": [N]}`` once. After a configurable number of consecutive unanswered
+PINGs the socket is closed (inferred). Anything else a client sends is ignored: the core
+journals it, and it never breaks the socket.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import orjson
 from .times import parse_ms
 
 if TYPE_CHECKING:
-    from trackmock.core.contracts import Contract
+    from ..core.contracts import Contract
 
 Record = dict[str, Any]
 TIMESTAMP = "Timestamp.json"

@@ -1,7 +1,7 @@
 """Track's settings: every number of its rules and every choice the document leaves open.
 
 Read from the ``track:`` section of a settings file with ``core.settings.from_mapping``.
-Defaults reproduce seed 002; ``docs/vendors/track.md`` explains each inferred choice.
+Defaults reproduce Track API guide; ``docs/vendors/track.md`` explains each inferred choice.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class TrackSettings:
     session_timeout_frame: Literal["connect", "expiry"] = "connect"
     """When ``{"webSessionTimeout": [N]}`` is sent, once: right after the initial push
     (``connect``), or when the web session that opened the socket expires (``expiry``).
-    Seed §3.4 can be read either way."""
+    Track API guide 3.4 Web Session Timeout can be read either way."""
     timestamp_style: Literal["+00:00", "+0000"] = "+00:00"
     """How timestamps are written: the newer ``+00:00`` or the older ``+0000`` (SF-23)."""
     flapping_window: float = 60.0

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from trackmock.core.store import Sequences, Table
+from ..core.store import Sequences, Table
 
 if TYPE_CHECKING:
     from .records import Kinds, Record
@@ -48,7 +48,6 @@ class TrackStore:
 
     def __init__(self, kinds: Kinds) -> None:
         self.lock = threading.RLock()
-        self.kinds = kinds
         self.sequences = Sequences()
         self.users: Table[int] = Table(kinds.user.encode)
         self.devices: Table[int] = Table(kinds.device.encode)
@@ -68,6 +67,27 @@ class TrackStore:
         self.tracks: dict[int, list[tuple[int, int]]] = {}
         """device id → (fixTime ms, position id), sorted."""
         self.device_events: dict[int, list[int]] = {}
+
+    def reset(self) -> None:
+        """Empty: no records, sessions or permissions, every sequence back at its start."""
+        with self.lock:
+            self.sequences.reset()
+            for table in (self.users, self.devices, self.beacons, self.positions, self.events):
+                table.clear()
+            for index in (
+                self.passwords,
+                self.emails,
+                self.sessions,
+                self.unique_ids,
+                self.user_devices,
+                self.user_beacons,
+                self.device_viewers,
+                self.beacon_viewers,
+                self.latest,
+                self.tracks,
+                self.device_events,
+            ):
+                index.clear()
 
     # -- users and permissions -----------------------------------------------------------
 

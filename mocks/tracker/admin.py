@@ -1,35 +1,57 @@
 """Tracker's control actions (contracts/tracker/admin.yaml): what SAFE's own UI and support do.
 
-Handlers by operationId, mixed into the provider. They answer the control API's error shape
+One method per operationId. They answer the control API's error shape
 (``core.errors.admin_error``), never the vendor's.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from trackmock.core.emulator import Call, Reply
-from trackmock.core.errors import admin_error
-from trackmock.core.store import Record
-
+from ..core.emulator import Call, Reply
+from ..core.errors import admin_error
+from ..core.store import Record
 from .store import Account
 
 if TYPE_CHECKING:
-    from .provider import TrackerProvider
-    from .store import Organization
+    from ..core.clock import Clock
+    from ..core.contracts import Contract
+    from .disposition import AutoDisposition
+    from .items import Items
+    from .rules import Gate
+    from .settings import TrackerSettings
+    from .store import Organization, TrackerStore
 
 
-class AdminActions:
-    """Control actions of the Tracker provider (a mixin: ``self`` is the provider)."""
+@dataclass
+class TrackerAdmin:
+    """The Tracker emulator's control actions.
 
-    def _org(self: TrackerProvider, org_id: int | None) -> Organization:
+    Args:
+        seed: the core ``seed`` (tokens made without one are derived from it).
+        items: item changes (create, update, custody), shared with the volume generator.
+        gate: licenses and the polling rule's accounts.
+        auto_disposition: the auto-disposition settings.
+    """
+
+    contract: Contract
+    store: TrackerStore
+    settings: TrackerSettings
+    clock: Clock
+    seed: int
+    items: Items
+    gate: Gate
+    auto_disposition: AutoDisposition
+
+    def _org(self, org_id: int | None) -> Organization:
         org = self.store.organization(org_id or 1)
         if org is None:
             raise admin_error(404, f"organization {org_id} does not exist")
         return org
 
-    def _acting_user(self: TrackerProvider, body: Record, org: Organization) -> int:
+    def _acting_user(self, body: Record, org: Organization) -> int:
         """The UI user doing it: the body's, else the setting's, else the organization's first."""
         if body.get("userId"):
             return int(body["userId"])
@@ -39,7 +61,7 @@ class AdminActions:
 
     # -- items (TR-13, TR-15, TR-16) -----------------------------------------------------------
 
-    def adminCreateItem(self: TrackerProvider, call: Call) -> Reply:
+    def adminCreateItem(self, call: Call) -> Reply:
         given = call.body["item"]
         org_id = self.store.case_org.get(given["primaryCaseId"])
         if org_id is None:
@@ -51,14 +73,14 @@ class AdminActions:
             item, history = self.items.create(org, given, self._acting_user(call.body, org))
         return Reply(body={"item": item, "history": history}, status=201)
 
-    def _item_org(self: TrackerProvider, item_id: int) -> Organization:
+    def _item_org(self, item_id: int) -> Organization:
         org_id = self.store.item_org.get(item_id)
         if org_id is None:
             raise admin_error(404, f"item {item_id} does not exist")
         return self._org(org_id)
 
-    def adminUpdateItem(self: TrackerProvider, call: Call) -> Record:
-        item_id = call.path["id"]
+    def adminUpdateItem(self, call: Call) -> Record:
+        item_id = call.path_params["id"]
         with self.store.lock:
             org = self._item_org(item_id)
             changes = call.body["item"]
@@ -67,8 +89,8 @@ class AdminActions:
             )
         return {"item": item, "history": history}
 
-    def adminTransferCustody(self: TrackerProvider, call: Call) -> Reply:
-        item_id = call.path["id"]
+    def adminTransferCustody(self, call: Call) -> Reply:
+        item_id = call.path_params["id"]
         with self.store.lock:
             org = self._item_org(item_id)
             custody, item, history = self.items.move_custody(
@@ -78,7 +100,7 @@ class AdminActions:
 
     # -- licenses (TR-06) ------------------------------------------------------------------------
 
-    def _licenses(self: TrackerProvider, org: Organization) -> Record:
+    def _licenses(self, org: Organization) -> Record:
         self.gate.release_idle(org)
         pool = org.record["licenseCount"]
         reserved = len(self.gate.reserved_users(org))
@@ -91,10 +113,10 @@ class AdminActions:
             "available": max(0, pool - reserved - in_use),
         }
 
-    def adminGetLicenses(self: TrackerProvider, call: Call) -> Record:
+    def adminGetLicenses(self, call: Call) -> Record:
         return self._licenses(self._org(call.query.get("organizationId")))
 
-    def adminSetLicenses(self: TrackerProvider, call: Call) -> Record:
+    def adminSetLicenses(self, call: Call) -> Record:
         org = self._org(call.body.get("organizationId"))
         org.record["licenseCount"] = call.body["licenseCount"]
         org.license_holders.clear()
@@ -102,7 +124,7 @@ class AdminActions:
 
     # -- tokens and accounts (TR-03, TR-07) ----------------------------------------------------
 
-    def _token_state(self: TrackerProvider, account: Account) -> Record:
+    def _token_state(self, account: Account) -> Record:
         window = self.settings.polling_violation_window
         now = self.clock.now()
         return {
@@ -111,17 +133,16 @@ class AdminActions:
             "violations": sum(1 for t in account.violations if t > now - window),
         }
 
-    def adminListTokens(self: TrackerProvider, call: Call) -> list[Record]:
+    def adminListTokens(self, call: Call) -> list[Record]:
         return [self._token_state(account) for account in self.store.accounts.values()]
 
-    def adminCreateToken(self: TrackerProvider, call: Call) -> Reply:
+    def adminCreateToken(self, call: Call) -> Reply:
         body = call.body
         org = next((o for o in self.store.tenants() if body["userId"] in o.users), None)
         if org is None:
             raise admin_error(400, f"userId: user {body['userId']} does not exist")
-        seed = self.emulator.settings.seed
         token = body.get("token") or str(
-            uuid.uuid5(uuid.NAMESPACE_URL, f"trackmock:tracker:{seed}:token:{body['userId']}")
+            uuid.uuid5(uuid.NAMESPACE_URL, f"trackmock:tracker:{self.seed}:token:{body['userId']}")
         )
         if token in self.store.accounts:
             raise admin_error(409, "that token already exists")
@@ -131,8 +152,8 @@ class AdminActions:
         account = self.store.accounts[token] = Account(record)
         return Reply(body=self._token_state(account), status=201)
 
-    def adminEnableAccount(self: TrackerProvider, call: Call) -> Record:
-        account = self.store.accounts.get(call.path["token"])
+    def adminEnableAccount(self, call: Call) -> Record:
+        account = self.store.accounts.get(call.path_params["token"])
         if account is None:
             raise admin_error(404, "no such token")
         self.gate.enable(account.token["userId"])
@@ -140,13 +161,13 @@ class AdminActions:
 
     # -- auto disposition and case history ----------------------------------------------------
 
-    def adminSetAutoDisposition(self: TrackerProvider, call: Call) -> Record:
+    def adminSetAutoDisposition(self, call: Call) -> Record:
         org = self._org(call.body.get("organizationId"))
         org.auto_disposition["isAutoDispositionOn"] = call.body["isAutoDispositionOn"]
-        return self.auto_disposition_view(org)
+        return self.auto_disposition.view(org)
 
-    def adminGetCaseHistory(self: TrackerProvider, call: Call) -> Any:
-        case_id = call.path["id"]
+    def adminGetCaseHistory(self, call: Call) -> Any:
+        case_id = call.path_params["id"]
         org_id = self.store.case_org.get(case_id)
         if org_id is None:
             raise admin_error(404, f"case {case_id} does not exist")

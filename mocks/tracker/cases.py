@@ -1,4 +1,4 @@
-"""Cases: create, whole-object update, and the checks both share (seed 004).
+"""Cases: create, whole-object update, and the checks both share ("API - Edit a Case").
 
 A case write is checked completely before anything changes: the v99 ``caseOfficerId``
 (TR-17), officers, offense type, number, tags (TR-22), form data against the form's schema
@@ -9,12 +9,13 @@ changed field, recorded as done by 'API User' (TR-14).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from trackmock.core.clock import isoformat
-from trackmock.core.store import Record
-
+from ..core.clock import Clock, isoformat
+from ..core.errors import JSON
+from ..core.store import Record
 from .errors import (
     auto_disposition_missing,
     conflict,
@@ -25,9 +26,11 @@ from .errors import (
 from .forms import CASE_FORMS
 
 if TYPE_CHECKING:
-    from .provider import TrackerProvider
+    from ..core.contracts import Contract, Operation
+    from .forms import FormData
     from .rules import Principal
-    from .store import Organization
+    from .settings import TrackerSettings
+    from .store import Organization, TrackerStore
 
 
 def case_view(record: Record) -> Record:
@@ -35,14 +38,40 @@ def case_view(record: Record) -> Record:
     return {**record, "formData": record["formData"] or None}
 
 
-class Cases:
-    """The case rules of one Tracker emulator."""
+def renamed_fields(operation: Operation) -> dict[str, str]:
+    """Old name → new name of the body's fields (``x-renamed-from``), from the contract."""
+    memo = operation.contract.memo
+    key = ("tracker-renamed", operation.id)
+    if key not in memo:
+        found: dict[str, str] = {}
+        uri = operation.body.get(JSON)
+        if uri:
+            contract = operation.contract
+            schema, location = contract.deref(contract.resolve(uri), uri)
+            for name, node in (schema.get("properties") or {}).items():
+                target, _ = contract.deref(node, f"{location}/properties/{name}")
+                if isinstance(target, dict) and target.get("x-renamed-from"):
+                    found[target["x-renamed-from"]] = name
+        memo[key] = found
+    return memo[key]  # type: ignore[no-any-return]
 
-    def __init__(self, provider: TrackerProvider) -> None:
-        self.provider = provider
-        self.contract = provider.contract
-        self.store = provider.store
-        self.settings = provider.settings
+
+@dataclass
+class Cases:
+    """The case rules of one Tracker emulator.
+
+    Args:
+        strict: strict mode (the v99 ``caseOfficerId`` is refused only then).
+        offense_types: the OffenseType records by id.
+    """
+
+    contract: Contract
+    store: TrackerStore
+    settings: TrackerSettings
+    clock: Clock
+    strict: bool
+    form_data: FormData
+    offense_types: dict[int, Record]
 
     @cached_property
     def writable(self) -> tuple[str, ...]:
@@ -91,7 +120,7 @@ class Cases:
         tags = self._tags(org, body["tags"])
         entries = self._form_entries(org, body["formData"], None)
         self._auto_disposition(org, body["offenseTypeId"])
-        now = isoformat(self.provider.clock.now())
+        now = isoformat(self.clock.now())
         case_id = self.store.sequences.next("case")
         office = org.offices[principal.office_id]
         values = {
@@ -108,9 +137,7 @@ class Cases:
             "organizationId": org.id,
             "organizationName": org.record["name"],
             "rootMediaFolderId": self.store.sequences.next("mediaFolder"),
-            "formData": self.provider.form_data.store(
-                org, principal.office_id, case_id, entries, []
-            ),
+            "formData": self.form_data.store(org, principal.office_id, case_id, entries, []),
             "tags": tags,
         }
         record = self.contract.build("schemas/Case.json", values)
@@ -141,7 +168,7 @@ class Cases:
             caseOfficers=officers,
             offenseType=offense,
             tags=tags,
-            formData=self.provider.form_data.store(
+            formData=self.form_data.store(
                 org, stored["officeId"], case_id, entries, stored["formData"]
             ),
         )
@@ -158,7 +185,7 @@ class Cases:
         """One history entry, by 'API User' (TR-14); ``historiesAmount`` counts them."""
         principal.org.case_history.setdefault(case_id, []).append(
             {
-                "timeStamp": isoformat(self.provider.clock.now()),
+                "timeStamp": isoformat(self.clock.now()),
                 "userId": principal.user_id,
                 "userName": self.settings.api_user_name,
                 "change": change,
@@ -193,7 +220,7 @@ class Cases:
     def renamed_field_problems(
         self, body: Any, names: dict[str, str], prefix: str
     ) -> dict[str, list[str]]:
-        if not (self.provider.strict and self.settings.refuse_v99_fields):
+        if not (self.strict and self.settings.refuse_v99_fields):
             return {}
         if not isinstance(body, dict):
             return {}
@@ -216,7 +243,7 @@ class Cases:
         return names
 
     def _offense_type(self, org: Organization, offense_type_id: int) -> str:
-        offense = self.provider.offense_types.get(offense_type_id)
+        offense = self.offense_types.get(offense_type_id)
         if offense is None or offense_type_id not in org.record["offenseTypeIds"]:
             raise invalid(
                 "case.offenseTypeId",
@@ -257,10 +284,10 @@ class Cases:
     def _form_entries(
         self, org: Organization, entries: list[Record], case_id: int | None
     ) -> list[tuple[Record, Record]]:
-        return self.provider.form_data.check(org, entries, CASE_FORMS, "case.formData", case_id)
+        return self.form_data.check(org, entries, CASE_FORMS, "case.formData", case_id)
 
     def _auto_disposition(self, org: Organization, offense_type_id: int) -> None:
-        """The seed's ``autoDispoErrors`` while settings are missing (TR-23)."""
+        """The vendor document's ``autoDispoErrors`` while settings are missing (TR-23)."""
         if not org.auto_disposition["isAutoDispositionOn"]:
             return
         if self.settings.auto_disposition_scope == "organization":

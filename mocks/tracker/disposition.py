@@ -1,38 +1,46 @@
-"""Auto disposition (seed 004 "Possible Error Scenarios"): settings GET/PUT and group lists.
+"""Auto disposition ("API - Edit a Case", Possible Error Scenarios): settings and group lists.
 
-Handlers by operationId, mixed into the provider. The settings GET lists one setting per
-offense type of the organization, a zero row for a type without settings (TR-24); the PUT
-needs an orgAdmin token and the three permission-group arrays, and may carry only the types
-that lack settings (TR-25); groups come by access type 1, 4, 3 (TR-26).
+The settings GET lists one setting per offense type of the organization, a zero row for a
+type without settings (TR-24); the PUT needs an orgAdmin token and the three permission-group
+arrays, and may carry only the types that lack settings (TR-25); groups come by access type
+1, 4, 3 (TR-26).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from trackmock.core.emulator import Call
-from trackmock.core.store import Record
-
+from ..core.store import Record
 from .errors import forbidden, invalid_fields
 from .people import ORG_ADMIN_NEEDED
 
 if TYPE_CHECKING:
-    from .provider import TrackerProvider
+    from ..core.contracts import Contract
     from .rules import Principal
-    from .store import Organization
+    from .store import Organization, TrackerStore
 
 PERMISSION_ARRAYS = {
     "listPermissionGroupIds": 1,
     "createPermissionGroupIds": 4,
     "updatePermissionGroupIds": 3,
 }
-"""The settings PUT's arrays → the access type whose groups they take (seed 004)."""
+"""The settings PUT's arrays → the access type whose groups they take ("API - Edit a Case")."""
 
 
+@dataclass
 class AutoDisposition:
-    """Auto-disposition handlers of the Tracker provider (a mixin: ``self`` is the provider)."""
+    """The auto-disposition settings of one Tracker emulator.
 
-    def auto_disposition_view(self: TrackerProvider, org: Organization) -> Record:
+    Args:
+        offense_types: the OffenseType records by id (each setting embeds its type).
+    """
+
+    contract: Contract
+    store: TrackerStore
+    offense_types: dict[int, Record]
+
+    def view(self, org: Organization) -> Record:
         """The settings GET: one setting per offense type, a zero row where there is none."""
         settings = []
         for type_id in org.record["offenseTypeIds"]:
@@ -49,14 +57,11 @@ class AutoDisposition:
             settings.append(setting)
         return {**org.auto_disposition, "settings": settings}
 
-    def getAutoDispositionSettings(self: TrackerProvider, call: Call) -> Record:
-        return self.auto_disposition_view(call.principal.org)
-
-    def updateAutoDispositionSettings(self: TrackerProvider, call: Call) -> None:
-        principal: Principal = call.principal
+    def update(self, principal: Principal, body: Record) -> None:
+        """Store the settings PUT, after checking all of it."""
         if not principal.token["orgAdmin"]:
             raise forbidden(ORG_ADMIN_NEEDED)
-        org, body = principal.org, call.body
+        org = principal.org
         problems: dict[str, list[str]] = {}
         for array, access_type in PERMISSION_ARRAYS.items():
             allowed = {g["id"] for g in org.access_groups.get(access_type, [])}
@@ -96,5 +101,5 @@ class AutoDisposition:
             if field in body:
                 auto[field] = body[field]
 
-    def listAutoDispositionGroups(self: TrackerProvider, call: Call) -> list[Record]:
-        return call.principal.org.access_groups.get(call.path["accessType"], [])  # type: ignore[no-any-return]
+    def groups(self, org: Organization, access_type: int) -> list[Record]:
+        return org.access_groups.get(access_type, [])

@@ -1,6 +1,6 @@
 """Custom forms: which forms a ``formType`` lists, and form data checked against a form's schema.
 
-A form's ``schema`` is a JSON string (seed 004): ``{"fields": [{type, name, displayName,
+A form's ``schema`` is a JSON string (SAFE Edit a Case): ``{"fields": [{type, name, displayName,
 options?}, ...]}``. Form data's ``data`` is a JSON string keyed by those field names, and a
 field with ``options`` (select lists, radio buttons) takes one of their ``value``s (TR-21).
 """
@@ -8,20 +8,23 @@ field with ``options`` (select lists, radio buttons) takes one of their ``value`
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from trackmock.core.store import Record
 
+from ..core.store import Record
 from .errors import invalid_fields
 
 if TYPE_CHECKING:
-    from .provider import TrackerProvider
+    from ..core.contracts import Contract
+    from .settings import TrackerSettings
     from .store import Organization
 
 CASE_FORMS = 4
-"""``modelTypeId`` of case forms (seed 004); the others are inferred (contract, Form.json)."""
+"""``modelTypeId`` of case forms (SAFE Edit a Case); the others are inferred (contract,
+Form.json)."""
 PEOPLE_FORMS = 2
 FORM_TYPES: dict[str, int | None] = {
     "All": None,
@@ -90,12 +93,12 @@ def _check_value(field: dict[str, Any], value: Any) -> str | None:
     return None
 
 
+@dataclass
 class FormData:
     """Form data entries of cases, persons and users: checked, then stored."""
 
-    def __init__(self, provider: TrackerProvider) -> None:
-        self.contract = provider.contract
-        self.settings = provider.settings
+    contract: Contract
+    settings: TrackerSettings
 
     def check(
         self,

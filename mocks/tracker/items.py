@@ -1,4 +1,5 @@
-"""Items, their history feed and chain of custody (seed 000 "GET Item Data", "Chain of Custody").
+"""Items, their history feed and chain of custody (SAFE API Overview, "GET Item Data" and
+"GET Chain of Custody").
 
 Items are never created through the API (TR-13): the control actions create and update them
 and move their custody, as a logged-in UI user would. Each create and update appends one
@@ -8,21 +9,22 @@ history record with the organization's next ``SeqOrgItemHistoryID``, from 1 with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from trackmock.core.clock import isoformat
-from trackmock.core.errors import HttpError, admin_error
-from trackmock.core.store import Record
-
+from ..core.clock import Clock, isoformat
+from ..core.errors import HttpError, admin_error
+from ..core.store import Record
 from .store import CREATE, UPDATE
 
 if TYPE_CHECKING:
-    from .provider import TrackerProvider
-    from .store import Organization
+    from ..core.contracts import Contract
+    from .cases import Cases
+    from .store import Organization, TrackerStore
 
 CHECKED_IN, CHECKED_OUT = 1, 2
 STATUSES = {CHECKED_IN: "Checked In", CHECKED_OUT: "Checked Out"}
-"""``statusId`` → ``status`` (numbers inferred, names from SAFE-DOC item edit)."""
+"""``statusId`` → ``status`` (numbers inferred, names from SAFE help item edit)."""
 TO_PERSON = ("Check Out", "Transfer")
 TO_LOCATION = ("Check In", "Move")
 FIXED = ("id", "primaryCaseId")
@@ -33,16 +35,17 @@ def _bad(message: str) -> HttpError:
     return admin_error(400, message)
 
 
+@dataclass
 class Items:
     """Item state changes of one Tracker emulator, shared by control actions and volume."""
 
-    def __init__(self, provider: TrackerProvider) -> None:
-        self.provider = provider
-        self.contract = provider.contract
-        self.store = provider.store
+    contract: Contract
+    store: TrackerStore
+    clock: Clock
+    cases: Cases
 
     def _now(self) -> str:
-        return isoformat(self.provider.clock.now())
+        return isoformat(self.clock.now())
 
     def _user(self, org: Organization, user_id: int | None, field: str) -> str | None:
         if user_id is None:
@@ -123,7 +126,7 @@ class Items:
         org.sequences.next("sequentialOrgId")
         org.items.put(item_id, item)
         self.store.item_org[item_id] = org.id
-        self.provider.cases.refresh(
+        self.cases.refresh(
             org,
             case["id"],
             items=[*case["items"], item_id],

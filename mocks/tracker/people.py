@@ -1,4 +1,4 @@
-"""Persons, their place on cases, and user accounts (seed 000, VENDOR-FACTS SAFE-DOC).
+"""Persons, their place on cases, and user accounts (SAFE API Overview, SAFE help).
 
 Persons belong to an organization; a new one must not match another on driver's licence,
 business name, or first and last name (TR-10). Users' e-mails are unique across the whole
@@ -8,18 +8,22 @@ system (TR-08). Every check runs before anything is stored.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from trackmock.core.clock import isoformat
-from trackmock.core.store import Record
-
+from ..core.clock import Clock, isoformat
+from ..core.store import Record
 from .errors import conflict, forbidden, invalid, invalid_fields, not_found
 from .forms import PEOPLE_FORMS
 
 if TYPE_CHECKING:
-    from .provider import TrackerProvider
+    from ..core.contracts import Contract
+    from .cases import Cases
+    from .forms import FormData
+    from .initial_state import Lookups
     from .rules import Principal
-    from .store import Organization
+    from .settings import TrackerSettings
+    from .store import Organization, TrackerStore
 
 ORG_ADMIN_NEEDED = "This action requires a user with orgAdmin permissions."
 TYPEAHEAD_LIMIT = 10
@@ -35,22 +39,30 @@ def person_name(person: Record) -> str | None:
     return full or person.get("businessName")
 
 
+@dataclass
 class People:
-    """Persons, case people and users of one Tracker emulator."""
+    """Persons, case people and users of one Tracker emulator.
 
-    def __init__(self, provider: TrackerProvider) -> None:
-        self.provider = provider
-        self.contract = provider.contract
-        self.store = provider.store
-        self.settings = provider.settings
+    Args:
+        seed: the core ``seed``, so the same seed gives the same guids.
+    """
+
+    contract: Contract
+    store: TrackerStore
+    settings: TrackerSettings
+    clock: Clock
+    seed: int
+    cases: Cases
+    form_data: FormData
+    lookups: Lookups
 
     def _now(self) -> str:
-        return isoformat(self.provider.clock.now())
+        return isoformat(self.clock.now())
 
     def guid(self, kind: str, record_id: int) -> str:
         """A stable guid: the same seed gives the same guids."""
-        seed = self.provider.emulator.settings.seed
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"trackmock:tracker:{seed}:{kind}:{record_id}"))
+        name = f"trackmock:tracker:{self.seed}:{kind}:{record_id}"
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
 
     # -- persons ---------------------------------------------------------------------------------
 
@@ -68,8 +80,8 @@ class People:
         case_id = body.get("caseId")
         if case_id is not None:
             # The contract requires person.personTypeId with a caseId (the role on the case).
-            self.provider.cases.find(principal, case_id)
-        forms = self.provider.form_data.check(
+            self.cases.find(principal, case_id)
+        forms = self.form_data.check(
             org, given.get("formData", []), PEOPLE_FORMS, "model.person.formData", None
         )
         self._check_duplicate(org, given, None)
@@ -86,9 +98,7 @@ class People:
             "isDeleted": False,
             "name": person_name(given),
             "addresses": self._addresses(person_id, addresses, now),
-            "formData": self.provider.form_data.store(
-                org, principal.office_id, person_id, forms, []
-            ),
+            "formData": self.form_data.store(org, principal.office_id, person_id, forms, []),
         }
         person = self.contract.build("schemas/Person.json", values)
         org.people.put(person_id, person)
@@ -104,7 +114,7 @@ class People:
             )
         stored = self.find(org, person_id)
         self._check_lookups(body, "person")
-        forms = self.provider.form_data.check(
+        forms = self.form_data.check(
             org, body["formData"], PEOPLE_FORMS, "person.formData", person_id
         )
         self._check_duplicate(org, body, person_id)
@@ -117,7 +127,7 @@ class People:
             "updatedDateTime": now,
             "name": person_name(body),
             "addresses": self._addresses(person_id, body["addresses"], now),
-            "formData": self.provider.form_data.store(
+            "formData": self.form_data.store(
                 org, principal.office_id, person_id, forms, stored["formData"]
             ),
         }
@@ -140,7 +150,7 @@ class People:
     def _check_lookups(self, person: Record, where: str, address: Record | None = None) -> None:
         """Every lookup id of a person (and its new address) exists; ``where`` names the
         person in messages (``model.person``); the address is ``model.address``."""
-        lookups = self.provider.lookups
+        lookups = self.lookups
         checks = [
             (f"{where}.raceId", person.get("raceId"), "races", False),
             (f"{where}.genderId", person.get("genderId"), "genders", False),
@@ -184,9 +194,9 @@ class People:
     # -- people of a case ----------------------------------------------------------------------
 
     def add_to_case(self, principal: Principal, case_id: int, body: Record) -> Record:
-        self.provider.cases.find(principal, case_id)
+        self.cases.find(principal, case_id)
         person = self.find(principal.org, body["personId"])
-        if body["typeId"] not in self.provider.lookups.ids("personTypes"):
+        if body["typeId"] not in self.lookups.ids("personTypes"):
             raise invalid("model.typeId", f"{body['typeId']} is not an id of GET /api/personTypes.")
         if any(link["personId"] == person["id"] for link in self.links(principal.org, case_id)):
             raise conflict(f"Person {person['id']} is already on case {case_id}.")
@@ -204,17 +214,17 @@ class People:
             "caseId": case_id,
             "personId": person["id"],
             "typeId": type_id,
-            "type": self.provider.lookups.name("personTypes", type_id),
+            "type": self.lookups.name("personTypes", type_id),
             "notes": notes,
             "createdDate": self._now(),
         }
         org.case_people.setdefault(case_id, []).append(link)
-        self.provider.cases.record_history(principal, case_id, f"Person {person['id']} added")
-        self.provider.cases.refresh(org, case_id)
+        self.cases.record_history(principal, case_id, f"Person {person['id']} added")
+        self.cases.refresh(org, case_id)
         return {**link, "person": person}
 
     def case_people(self, principal: Principal, case_id: int) -> list[Record]:
-        self.provider.cases.find(principal, case_id)
+        self.cases.find(principal, case_id)
         org = principal.org
         return [
             {**link, "person": org.people.get(link["personId"])}
@@ -261,7 +271,7 @@ class People:
             problems["user.groups"] = [f"Unknown permission groups {unknown}; see GET /api/groups."]
         if problems:
             raise invalid_fields(problems)
-        forms = self.provider.form_data.check(
+        forms = self.form_data.check(
             org, body.get("personFormData", []), PEOPLE_FORMS, "user.personFormData", None
         )
         email = _norm(body["email"])
@@ -272,9 +282,7 @@ class People:
             **body,
             "id": user_id,
             "guid": self.guid("user", user_id),
-            "personFormData": self.provider.form_data.store(
-                org, body["officeId"], user_id, forms, []
-            ),
+            "personFormData": self.form_data.store(org, body["officeId"], user_id, forms, []),
         }
         user = self.contract.build("schemas/User.json", values)
         org.users.put(user_id, user)
@@ -298,7 +306,7 @@ class People:
 
 
 def _person_text(person: Record) -> str:
-    """``Last, First (email)`` (VENDOR-FACTS), or the business name for a business."""
+    """``Last, First (email)`` (SAFE help, typeahead), or the business name for a business."""
     if person["lastName"] or person["firstName"]:
         text = ", ".join(p for p in (person["lastName"], person["firstName"]) if p)
     else:

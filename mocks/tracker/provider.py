@@ -1,26 +1,40 @@
-"""The Tracker Products SAFE web API: handlers by operationId, over the core pipeline."""
+"""The Tracker Products SAFE web API: one handler per operationId, over the core pipeline.
+
+Handlers are thin: the rules live in ``rules`` (who may call, how often), ``cases``,
+``people``, ``items``, ``forms`` and ``disposition``; control actions in ``admin``; the state
+in ``store``; the starting state in ``initial_state``. What is emulated and what is inferred:
+docs/vendors/tracker.md.
+"""
 
 from __future__ import annotations
 
-import re
-from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 import orjson
-from trackmock.core.emulator import Call, Provider, Reply
-from trackmock.core.errors import JSON, HttpError
-from trackmock.core.paths import fixtures_dir
-from trackmock.core.store import Record
 
-from .admin import AdminActions
-from .cases import Cases, case_view
+from ..core.emulator import Call, Provider, Reply
+from ..core.errors import HttpError
+from ..core.paths import fixtures_dir
+from ..core.store import Record
+from .admin import TrackerAdmin
+from .cases import Cases, case_view, renamed_fields
 from .disposition import AutoDisposition
-from .errors import INVALID, invalid, not_found, tracker_error
-from .fixtures import SEQUENCE_STARTS, FixtureFiles, Lookups, load_fixtures
+from .errors import (
+    contract_refusal,
+    invalid,
+    method_not_allowed,
+    no_route,
+    not_found,
+    tracker_error,
+)
 from .forms import FORM_TYPES, FormData
+from .initial_state import (
+    SEQUENCE_STARTS,
+    FixtureFiles,
+    Lookups,
+    load_initial_state,
+    load_volume,
+)
 from .items import Items
 from .people import People
 from .rules import Gate, Principal
@@ -28,15 +42,18 @@ from .settings import TrackerSettings
 from .store import Codecs, Organization, TrackerStore
 
 if TYPE_CHECKING:
-    from trackmock.core.contracts import Operation
-    from trackmock.core.emulator import Emulator
-    from trackmock.core.validation import Problem
+    from ..core.emulator import Emulator
+    from ..core.validation import Problem
 
 RECENT = 10
-
-
-def _words(name: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", lambda m: " " + m.group(1).lower(), name)
+LOOKUP_LISTS = {
+    "listRaces": "races",
+    "listGenders": "genders",
+    "listPersonTypes": "personTypes",
+    "listAddressTypes": "addressTypes",
+    "listStates": "states",
+}
+"""Lookup operations → the fixture file each answers (never changed, so encoded once)."""
 
 
 def _sorted_page(records: list[Record], query: Record, fields: Any, where: str) -> list[Record]:
@@ -58,76 +75,83 @@ def _sorted_page(records: list[Record], query: Record, fields: Any, where: str) 
     return ordered[start : start + size]
 
 
-class TrackerProvider(AdminActions, AutoDisposition, Provider):
-    """LIMITATIONS (each is ``x-inferred`` in contracts/tracker/openapi.yaml; see
-    docs/vendors/tracker.md):
-
-    - ``listCasePeople`` (``GET /api/cases/{id}/people``): no source shows this endpoint; it is
-      designed in the style of ``/api/cases/{id}/items`` and answers CasePerson records.
-    - ``createItem`` (``POST /api/items``): exists only to refuse, 405 (TR-13). Items are made
-      through the control actions (contracts/tracker/admin.yaml).
-    - Every error body but ``autoDispoErrors`` is the designed ASP.NET-style
-      ``{message, modelState}`` (Error), and every status but 200/204 is inferred.
-    - The item feed answers 204 past its last record; ``historyType`` inside a record is
-      1 = Create, 2 = Update; ``item`` and ``entity`` both carry the item.
-    - Designed records: CustodyRecord (chain of custody), CasePerson, Office; field names of
-      Lookup and State; Organization and StaticToken are emulator state no endpoint answers.
-    - The polling rule's numbers and its ``X-Polling-Warning`` header are inferred, as are the
-      auto-disposition scope (a case's own offense type) and ``formData`` shown once stored.
-    - A license is held by a user without a reserved one until idle ``license_idle_seconds``.
-    - Not emulated: the interactive ``POST /token`` login, ``PUT /api/items/{id}``, item
-      history by item, media, notes, tasks and permissions (kept as stored, never changed),
-      moving an item to another case.
-
-    The Tracker Products SAFE web API (seeds 000 and 004, VENDOR-FACTS SAFE-DOC, SAFE-QA,
-    SAFE-CS): handlers named by operationId; rules in ``rules``, ``cases``, ``people``,
-    ``items``, ``disposition``; control actions in ``admin``.
-    """
+class TrackerProvider(Provider[TrackerSettings]):
+    """Tracker Products SAFE: static tokens per organization and office, licenses, the
+    polling rule, cases, persons, users, the item-history feed and chain of custody."""
 
     name = "tracker"
     error = tracker_error
+    settings_class = TrackerSettings
 
-    def __init__(self, emulator: Emulator) -> None:
-        super().__init__(emulator)
-        self.settings: TrackerSettings = emulator.vendor_settings or TrackerSettings()
+    def __init__(self, emulator: Emulator, settings: TrackerSettings) -> None:
+        super().__init__(emulator, settings)
+        contract, clock = self.contract, self.clock
+        strict, seed = self.core_settings.strict, self.core_settings.seed
         self.files = FixtureFiles(fixtures_dir() / "tracker")
         self.lookups = Lookups(self.files)
         self.offense_types = {
-            r["id"]: self.contract.build("schemas/OffenseType.json", r)
+            r["id"]: contract.build("schemas/OffenseType.json", r)
             for r in self.files.records("offenseTypes")
         }
-        self.store = TrackerStore(Codecs.from_contract(self.contract, case_view))
+        self.store = TrackerStore(Codecs.from_contract(contract, case_view))
         for sequence, start in SEQUENCE_STARTS.items():
             self.store.sequences.configure(sequence, start)
-        self.gate = Gate(self)
-        self.form_data = FormData(self)
-        self.cases = Cases(self)
-        self.people = People(self)
-        self.items = Items(self)
-        # Lookups never change: each answer is encoded once.
+        self.gate = Gate(self.store, settings, clock=clock, strict=strict)
+        self.form_data = FormData(contract, settings)
+        self.cases = Cases(
+            contract,
+            self.store,
+            settings,
+            clock=clock,
+            strict=strict,
+            form_data=self.form_data,
+            offense_types=self.offense_types,
+        )
+        self.people = People(
+            contract,
+            self.store,
+            settings,
+            clock=clock,
+            seed=seed,
+            cases=self.cases,
+            form_data=self.form_data,
+            lookups=self.lookups,
+        )
+        self.items = Items(contract, self.store, clock=clock, cases=self.cases)
+        self.auto_disposition = AutoDisposition(contract, self.store, self.offense_types)
+        self.actions = TrackerAdmin(
+            contract,
+            self.store,
+            settings,
+            clock=clock,
+            seed=seed,
+            items=self.items,
+            gate=self.gate,
+            auto_disposition=self.auto_disposition,
+        )
         self._lookup_answers = {
             operation: self._encode(operation, self.lookups.lists[name])
-            for operation, name in (
-                ("listRaces", "races"),
-                ("listGenders", "genders"),
-                ("listPersonTypes", "personTypes"),
-                ("listAddressTypes", "addressTypes"),
-                ("listStates", "states"),
-            )
+            for operation, name in LOOKUP_LISTS.items()
         }
-
-    @property
-    def strict(self) -> bool:
-        return self.emulator.settings.strict
 
     def _encode(self, operation_id: str, body: Any) -> bytes:
         operation = self.contract.operations[operation_id]
         return orjson.dumps(self.emulator.shape(operation, 200, body))
 
+    # -- state -----------------------------------------------------------------------------------
+
     def reset(self) -> None:
         with self.store.lock:
             self.store.reset()
-            load_fixtures(self)
+            load_initial_state(self.store, self.files, self.contract, self.settings)
+            if self.settings.volume:
+                load_volume(
+                    self.store,
+                    self.settings,
+                    seed=self.core_settings.seed,
+                    cases=self.cases,
+                    items=self.items,
+                )
             for org in self.store.tenants():
                 org.form_lists = {
                     form_type: self._encode(
@@ -151,14 +175,7 @@ class TrackerProvider(AdminActions, AutoDisposition, Provider):
             "limitedToken": limited["token"],
         }
 
-    @cached_property
-    def contract_dir(self) -> Path:
-        return Path(url2pathname(urlparse(self.contract.uri).path)).parent
-
-    def admin_contract(self) -> Path:
-        return self.contract_dir / "admin.yaml"
-
-    # -- pipeline hooks ------------------------------------------------------------------------
+    # -- pipeline hooks --------------------------------------------------------------------------
 
     def authenticate(self, call: Call) -> Principal:
         return self.gate.authenticate(call)
@@ -167,56 +184,19 @@ class TrackerProvider(AdminActions, AutoDisposition, Provider):
         self.gate.admit(call)
 
     def invalid(self, call: Call, problems: list[Problem]) -> HttpError:
-        unsupported = next((p for p in problems if p.kind == "unsupported"), None)
-        if unsupported is not None:
-            return tracker_error(
-                415,
-                f"The request entity's media type '{unsupported.name}' is not supported for "
-                "this resource; send application/json.",
-            )
         prefix = call.operation.extensions.get("x-body-name", "body")
         body = call.request.get_json(silent=True)
-        state: dict[str, list[str]] = {}
-        for problem in problems:
-            field, message = problem.name, problem.message
-            if problem.location == "body":
-                field = prefix + problem.name[1:]
-                if message == "None is not of type 'array'":
-                    name = problem.name.rsplit(".", 1)[-1]
-                    message = f"{name} must be an array; send [] when the {prefix} has no "
-                    message += f"{_words(name)}."
-            state.setdefault(field, []).append(message)
-        renamed = self.renamed_fields(call.operation)
-        state |= self.cases.renamed_field_problems(body, renamed, prefix)
-        return tracker_error(400, INVALID, modelState=state)
-
-    def renamed_fields(self, operation: Operation) -> dict[str, str]:
-        """Old name → new name of the body's fields (``x-renamed-from``), from the contract."""
-        memo = operation.contract.memo
-        key = ("tracker-renamed", operation.id)
-        if key not in memo:
-            found: dict[str, str] = {}
-            uri = operation.body.get(JSON)
-            if uri:
-                contract = operation.contract
-                schema, location = contract.deref(contract.resolve(uri), uri)
-                for name, node in (schema.get("properties") or {}).items():
-                    target, _ = contract.deref(node, f"{location}/properties/{name}")
-                    if isinstance(target, dict) and target.get("x-renamed-from"):
-                        found[target["x-renamed-from"]] = name
-            memo[key] = found
-        return memo[key]  # type: ignore[no-any-return]
+        renamed = renamed_fields(call.operation)
+        extra = self.cases.renamed_field_problems(body, renamed, prefix)
+        return contract_refusal(problems, prefix, extra)
 
     def not_found(self, path: str) -> HttpError:
-        return tracker_error(
-            404, f"No HTTP resource was found that matches the request URI {path}."
-        )
+        return no_route(path)
 
     def method_not_allowed(self, method: str, path: str, allowed: list[str]) -> HttpError:
-        error = tracker_error(405, f"The requested resource does not support http method {method}.")
-        return error.with_headers(Allow=", ".join(allowed))
+        return method_not_allowed(method, allowed)
 
-    # -- cases ---------------------------------------------------------------------------------
+    # -- cases -----------------------------------------------------------------------------------
 
     def getCaseByNumber(self, call: Call) -> Reply:
         principal: Principal = call.principal
@@ -225,16 +205,16 @@ class TrackerProvider(AdminActions, AutoDisposition, Provider):
 
     def getCase(self, call: Call) -> Reply:
         principal: Principal = call.principal
-        record = self.cases.find(principal, call.path["id"])
+        record = self.cases.find(principal, call.path_params["id"])
         return Reply.encoded(principal.org.cases.encoded(record["id"]))
 
     def createCase(self, call: Call) -> Record:
-        self.cases.check_renamed_fields(call.body, self.renamed_fields(call.operation))
+        self.cases.check_renamed_fields(call.body, renamed_fields(call.operation))
         return self.cases.create(call.principal, call.body)
 
     def updateCase(self, call: Call) -> None:
-        self.cases.check_renamed_fields(call.body, self.renamed_fields(call.operation))
-        self.cases.update(call.principal, call.path["id"], call.body)
+        self.cases.check_renamed_fields(call.body, renamed_fields(call.operation))
+        self.cases.update(call.principal, call.path_params["id"], call.body)
 
     def searchCases(self, call: Call) -> Record:
         query = call.body
@@ -266,31 +246,31 @@ class TrackerProvider(AdminActions, AutoDisposition, Provider):
 
     def listCaseItems(self, call: Call) -> Record:
         principal: Principal = call.principal
-        case = self.cases.find(principal, call.path["id"])
+        case = self.cases.find(principal, call.path_params["id"])
         items = [principal.org.items.get(i) for i in case["items"]]
         found = [item for item in items if item is not None]
         page = _sorted_page(found, call.body, self._fields("Item"), "query")
         return {"entities": page, "totalCount": len(found)}
 
     def listCasePeople(self, call: Call) -> list[Record]:
-        return self.people.case_people(call.principal, call.path["id"])
+        return self.people.case_people(call.principal, call.path_params["id"])
 
     def _fields(self, schema: str) -> Any:
         node = self.contract.resolve(self.contract.schema_uri(f"schemas/{schema}.json"))
         return node["properties"].keys()
 
-    # -- items ---------------------------------------------------------------------------------
+    # -- items -----------------------------------------------------------------------------------
 
     def getItemHistoryBySeq(self, call: Call) -> Reply:
         history = call.principal.org.history
-        number = call.path["n"]
+        number = call.path_params["n"]
         if number not in history:
-            return Reply.empty(204)  # the end of the feed: "no response" (seed 000)
+            return Reply.empty(204)  # the end of the feed: "no response" (API Overview)
         return Reply.encoded(history.encoded(number))
 
     def getItem(self, call: Call) -> Reply | Record:
         org: Organization = call.principal.org
-        item_id = call.path["id"]
+        item_id = call.path_params["id"]
         item = org.items.get(item_id)
         if item is None:
             raise not_found(f"Item {item_id} was not found.")
@@ -300,7 +280,7 @@ class TrackerProvider(AdminActions, AutoDisposition, Provider):
 
     def getItemChainOfCustody(self, call: Call) -> Reply:
         org: Organization = call.principal.org
-        item_id = call.path["id"]
+        item_id = call.path_params["id"]
         if item_id not in org.items:
             raise not_found(self._nested_id_message(org, item_id))
         records = [org.custody.get(i) for i in org.custody_of.get(item_id, [])]
@@ -326,36 +306,36 @@ class TrackerProvider(AdminActions, AutoDisposition, Provider):
             "created through Item entry or Data Import in SAFE.",
         )
 
-    # -- people --------------------------------------------------------------------------------
+    # -- people ----------------------------------------------------------------------------------
 
     def createPerson(self, call: Call) -> Record:
         return self.people.create(call.principal, call.body)
 
     def getPerson(self, call: Call) -> Reply:
         org: Organization = call.principal.org
-        self.people.find(org, call.path["id"])
-        return Reply.encoded(org.people.encoded(call.path["id"]))
+        self.people.find(org, call.path_params["id"])
+        return Reply.encoded(org.people.encoded(call.path_params["id"]))
 
     def updatePerson(self, call: Call) -> None:
-        self.people.update(call.principal, call.path["id"], call.body)
+        self.people.update(call.principal, call.path_params["id"], call.body)
 
     def addPersonToCase(self, call: Call) -> Record:
-        return self.people.add_to_case(call.principal, call.path["caseId"], call.body)
+        return self.people.add_to_case(call.principal, call.path_params["caseId"], call.body)
 
     def getPeopleTypeahead(self, call: Call) -> Record:
         return self.people.typeahead(call.principal.org, call.query["search"])
 
     def isEmailAlreadyInUse(self, call: Call) -> bool:
-        return self.people.email_in_use(call.principal.org, call.path["email"])
+        return self.people.email_in_use(call.principal.org, call.path_params["email"])
 
-    # -- users ---------------------------------------------------------------------------------
+    # -- users -----------------------------------------------------------------------------------
 
     def createUser(self, call: Call) -> Record:
         return self.people.create_user(call.principal, call.body)
 
     def getUser(self, call: Call) -> Reply:
         org: Organization = call.principal.org
-        user_id = call.path["id"]
+        user_id = call.path_params["id"]
         if user_id not in org.users:
             raise not_found(f"User {user_id} was not found.")
         return Reply.encoded(org.users.encoded(user_id))
@@ -366,7 +346,7 @@ class TrackerProvider(AdminActions, AutoDisposition, Provider):
     def listGroups(self, call: Call) -> list[Record]:
         return call.principal.org.groups  # type: ignore[no-any-return]
 
-    # -- forms and tags --------------------------------------------------------------------------
+    # -- forms, tags and auto disposition ------------------------------------------------------
 
     def listForms(self, call: Call) -> Reply:
         return Reply.encoded(call.principal.org.form_lists[call.query["formType"]])
@@ -374,6 +354,15 @@ class TrackerProvider(AdminActions, AutoDisposition, Provider):
     def listTags(self, call: Call) -> Reply:
         tags = call.principal.org.tags
         return Reply.encoded(tags.encoded_list(list(tags), lambda r: r["id"]))
+
+    def getAutoDispositionSettings(self, call: Call) -> Record:
+        return self.auto_disposition.view(call.principal.org)
+
+    def updateAutoDispositionSettings(self, call: Call) -> None:
+        self.auto_disposition.update(call.principal, call.body)
+
+    def listAutoDispositionGroups(self, call: Call) -> list[Record]:
+        return self.auto_disposition.groups(call.principal.org, call.path_params["accessType"])
 
     # -- lookups ---------------------------------------------------------------------------------
 

@@ -13,15 +13,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from trackmock.core.store import Record
-
+from ..core.store import Record
 from .errors import DENIED, DISABLED, NO_LICENSES, forbidden, tracker_error
 
 if TYPE_CHECKING:
-    from trackmock.core.emulator import Call
-
-    from .provider import TrackerProvider
-    from .store import Account, Organization
+    from ..core.clock import Clock
+    from ..core.emulator import Call
+    from .settings import TrackerSettings
+    from .store import Account, Organization, TrackerStore
 
 _POSITIVE_INT = re.compile(r"\s*0*[1-9]\d{0,9}\s*")
 _GET_CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/json")
@@ -47,17 +46,18 @@ def _denied(reason: str) -> Exception:
     return tracker_error(401, f"{DENIED} {reason}")
 
 
+@dataclass
 class Gate:
-    """Authentication, licenses and the polling rule of one Tracker emulator."""
+    """Authentication, licenses and the polling rule of one Tracker emulator.
 
-    def __init__(self, provider: TrackerProvider) -> None:
-        self.provider = provider
-        self.settings = provider.settings
-        self.store = provider.store
+    Args:
+        strict: strict mode (every documented header is required).
+    """
 
-    @property
-    def strict(self) -> bool:
-        return self.provider.emulator.settings.strict
+    store: TrackerStore
+    settings: TrackerSettings
+    clock: Clock
+    strict: bool
 
     # -- authenticate ------------------------------------------------------------------------
 
@@ -131,7 +131,7 @@ class Gate:
         }
 
     def release_idle(self, org: Organization) -> None:
-        now = self.provider.clock.now()
+        now = self.clock.now()
         idle = self.settings.license_idle_seconds
         for user_id, seen in list(org.license_holders.items()):
             if now - seen >= idle:
@@ -146,7 +146,7 @@ class Gate:
         pool = org.record["licenseCount"]
         if user_id not in holders and len(holders) + len(self.reserved_users(org)) >= pool:
             raise forbidden(NO_LICENSES)
-        holders[user_id] = self.provider.clock.now()
+        holders[user_id] = self.clock.now()
 
     # -- the polling rule (TR-07) ----------------------------------------------------------
 
@@ -155,7 +155,7 @@ class Gate:
             return
         principal: Principal = call.principal
         account = principal.account
-        now = self.provider.clock.now()
+        now = self.clock.now()
         request = call.request
         query = request.query_string.decode("latin-1")
         key = request.path + "?" + "&".join(sorted(query.split("&"))) if query else request.path
@@ -194,7 +194,7 @@ class Gate:
             warning += "; the account is now disabled"
         else:
             warning += " or the account will be disabled"
-        call.headers[WARNING_HEADER] = warning
+        call.response_headers[WARNING_HEADER] = warning
 
     def enable(self, user_id: int) -> None:
         """Re-enable a disabled account and forget its violations (control API)."""

@@ -1,8 +1,8 @@
 """Tracker's settings: every number of its rules and every choice the documents leave open.
 
 Read from the ``tracker:`` section of a settings file with ``core.settings.from_mapping``.
-Defaults reproduce the vendor documents (seed 000, seed 004); ``docs/vendors/tracker.md``
-explains each inferred choice.
+Defaults reproduce the vendor documents (SAFE API Overview, SAFE Edit a Case);
+``docs/vendors/tracker.md`` explains each inferred choice.
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ class TrackerSettings:
     auto_disposition_scope: Literal["offense_type", "organization"] = "offense_type"
     """``offense_type``: a case write fails when its own offense type lacks settings;
     ``organization``: it fails while any offense type of the organization lacks them
-    (seed 004 can be read either way)."""
+    (SAFE Edit a Case can be read either way)."""
 
     refuse_v99_fields: bool = True
     """In strict mode, refuse a case body carrying the v99 ``caseOfficerId`` (TR-17)."""
     require_get_content_type: bool = True
     """In strict mode, a GET must send ``Content-Type: application/x-www-form-urlencoded``
-    (seed 000 lists it as required; JSON is accepted too)."""
+    (SAFE API Overview lists it as required; JSON is accepted too)."""
     require_accept: bool = True
     """In strict mode, every call must accept ``application/json`` (TR-04)."""
 

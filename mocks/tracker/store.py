@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from trackmock.core.contracts import Contract
-from trackmock.core.store import Record, Store, Table, Tenant
+
+from ..core.contracts import Contract
+from ..core.store import Record, Store, Table, Tenant
 
 
 @dataclass

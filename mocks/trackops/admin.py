@@ -7,6 +7,7 @@ account's API access, and to change who may log in. Refusals use the control API
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..core.emulator import Call, Reply
@@ -22,13 +23,19 @@ if TYPE_CHECKING:
 ACCOUNT_FIELDS = ("subdomain", "name", "api_access_enabled", "api_token")
 
 
-class AdminActions:
-    """Handlers of the vendor control actions (mixed into the provider)."""
+@dataclass
+class TrackopsAdmin:
+    """The Trackops emulator's control actions, one method per operationId.
 
-    catalog: Catalog
+    Args:
+        shapes: each store's record shape (by its schema), by collection.
+        default_subdomain: the account an action names when it names none.
+    """
+
     contract: Contract
-    shapes: dict[str, Callable[[Any], Any]]
     store: TrackopsStore
+    catalog: Catalog
+    shapes: dict[str, Callable[[Any], Any]]
     default_subdomain: str
 
     # -- helpers --------------------------------------------------------------------------
@@ -91,13 +98,13 @@ class AdminActions:
         }
 
     def updateTrackopsAccount(self, call: Call) -> dict[str, Any]:
-        account = self._account_named(call.path["subdomain"])
+        account = self._account_named(call.path_params["subdomain"])
         account.api_access_enabled = call.body["api_access_enabled"]
         return self._describe(account)
 
     def updateTrackopsUser(self, call: Call) -> dict[str, Any]:
-        account = self._account_named(call.path["subdomain"])
-        username = call.path["username"]
+        account = self._account_named(call.path_params["subdomain"])
+        username = call.path_params["username"]
         user = account.users.get(username)
         if user is None:
             raise admin_error(404, f"no user '{username}' in account '{account.subdomain}'")
@@ -112,7 +119,7 @@ class AdminActions:
 
     def listTrackopsRecords(self, call: Call) -> dict[str, Any]:
         account = self._account_named(call.query.get("account"))
-        return {"records": list(account.table(call.path["collection"]))}
+        return {"records": list(account.table(call.path_params["collection"]))}
 
     def createTrackopsRecord(self, call: Call) -> Reply:
         made = self._store_new(call, [call.body])
@@ -123,7 +130,7 @@ class AdminActions:
 
     def _store_new(self, call: Call, given: list[Any]) -> list[Record]:
         """Check every record first, then store them all (all or none)."""
-        record_type = self.catalog.records[call.path["collection"]]
+        record_type = self.catalog.records[call.path_params["collection"]]
         account = self._account_named(call.query.get("account"))
         with self.store.lock:
             start = account.sequences.peek(record_type.collection)
@@ -137,11 +144,11 @@ class AdminActions:
         return made
 
     def updateTrackopsRecord(self, call: Call) -> dict[str, Any]:
-        record_type = self.catalog.records[call.path["collection"]]
+        record_type = self.catalog.records[call.path_params["collection"]]
         account = self._account_named(call.query.get("account"))
-        current = account.get(record_type.collection, call.path["id"])
+        current = account.get(record_type.collection, call.path_params["id"])
         if current is None:
-            raise admin_error(404, f"no {record_type.title} with id {call.path['id']}")
+            raise admin_error(404, f"no {record_type.title} with id {call.path_params['id']}")
         if "id" in call.body:
             raise admin_error(400, "id cannot change")
         changes = _utc(record_type, call.body)
@@ -152,9 +159,9 @@ class AdminActions:
 
     def setTrackopsCaseStatus(self, call: Call) -> dict[str, Any]:
         account = self._account_named(call.query.get("account"))
-        case = account.get("cases", call.path["id"])
+        case = account.get("cases", call.path_params["id"])
         if case is None:
-            raise admin_error(404, f"no Case with id {call.path['id']}")
+            raise admin_error(404, f"no Case with id {call.path_params['id']}")
         status_id = call.body["case_status_id"]
         status = account.get("case_statuses", status_id)
         if status is None:
@@ -176,7 +183,8 @@ class AdminActions:
     ) -> Record:
         sort_of = {row["id"]: row["sort_order"] for row in account.table("case_statuses")}
         history = account.table("case_status_history")
-        # Moving backwards deletes the forward history (VENDOR-FACTS Case Status History).
+        # Moving backwards deletes the forward history (Trackops API Reference, Case Status
+        # History).
         for row in [r for r in history if r["casefile_id"] == case["id"]]:
             if sort_of.get(row["case_status_id"], 0) > status["sort_order"]:
                 history.delete(row["id"])

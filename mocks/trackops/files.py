@@ -1,6 +1,6 @@
 """File download links: signed, issued with every response, valid for 15 minutes.
 
-VENDOR-FACTS (Files): each record carries a download URL valid for 15 minutes. The link's
+Trackops API Reference (Files): each record carries a download URL valid for 15 minutes. The link's
 form is inferred: ``/api/v1/files/{id}/download?expires=<unix seconds>&signature=<hex>``,
 signed with a key derived from the emulator's seed, and needing no basic auth.
 """

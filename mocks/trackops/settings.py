@@ -1,8 +1,8 @@
 """Trackops' settings: every number of its rules and every choice the documents leave open.
 
 Read from the ``trackops:`` section of a settings file with ``core.settings.from_mapping``.
-Defaults reproduce the vendor documents (seed 001, seed 003); ``docs/vendors/trackops.md``
-explains each inferred choice.
+Defaults reproduce the vendor documents (the Trackops API overview);
+``docs/vendors/trackops.md`` explains each inferred choice.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..core.settings import SettingsError
 
 CONTRACT_MAX_PER_PAGE = 100
-"""The contract's ``per_page`` maximum (seed 001: 100 records a page)."""
+"""The contract's ``per_page`` maximum (Trackops API overview: 100 records a page)."""
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,8 @@ class TrackopsSettings:
     Docker Compose mounts ``/srv/tls`` so other containers can trust the CA)."""
 
     rate_limit: int | None = 1
-    """Requests allowed per credential in ``rate_period`` seconds (seed 001: 1 per second);
-    None turns the limit off."""
+    """Requests allowed per credential in ``rate_period`` seconds (Trackops API overview: 1
+    per second); None turns the limit off."""
     rate_period: float = 1.0
     """The window of ``rate_limit``, in seconds of the emulator clock."""
 

@@ -1,21 +1,17 @@
 """Trackops' state: one ``Account`` per subdomain, each with its users and 32 record tables.
 
-The fixture files are read (and shaped by their schemas) once; a reset rebuilds the tables
-from those records. Stored records are never changed in place: an update stores a new dict,
-so the same fixture records can be shared by every reset.
+Stored records are never changed in place: an update stores a new dict, so the same fixture
+records can be shared by every reset (``initial_state.py`` fills the tables).
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from ..core.contracts import read_document
 from ..core.store import Record, Store, Table, Tenant
 from .catalog import Catalog, RecordType
 
@@ -24,41 +20,13 @@ Lookups = dict[str, list[dict[str, Any]]]
 
 @dataclass
 class AccountConfig:
+    """One account as ``fixtures/trackops/accounts.json`` declares it."""
+
     subdomain: str
     name: str
     api_access_enabled: bool
     api_token: str
     load_fixtures: bool
-
-
-@dataclass
-class FixtureSet:
-    """The fixture files, read once: accounts, users, lookups and records per store."""
-
-    default_subdomain: str
-    accounts: list[AccountConfig]
-    users: list[dict[str, Any]]
-    lookups: Lookups
-    records: dict[str, list[Record]] = field(default_factory=dict)
-
-    @classmethod
-    def read(
-        cls, folder: Path, catalog: Catalog, shape: Callable[[RecordType, Any], Record]
-    ) -> FixtureSet:
-        accounts = read_document(folder / "accounts.json")
-        found = cls(
-            default_subdomain=accounts["default_subdomain"],
-            accounts=[AccountConfig(**item) for item in accounts["accounts"]],
-            users=accounts["users"],
-            lookups=read_document(folder / "lookups.json"),
-        )
-        for collection, record_type in catalog.records.items():
-            path = folder / f"{collection}.json"
-            rows = read_document(path) if path.is_file() else []
-            found.records[collection] = sorted(
-                (shape(record_type, row) for row in rows), key=lambda row: row["id"]
-            )
-        return found
 
 
 class Account(Tenant):
@@ -114,12 +82,15 @@ def encoder(record_type: RecordType, shape: Callable[[Any], Any]) -> Callable[[R
 
 
 class TrackopsStore(Store[Account]):
-    """Every account of one emulator."""
+    """Every account of one emulator (the configured ones; ``account`` never makes one)."""
 
     def __init__(
-        self, fixtures: FixtureSet, catalog: Catalog, shapes: dict[str, Callable[[Any], Any]]
+        self,
+        accounts: list[AccountConfig],
+        catalog: Catalog,
+        shapes: dict[str, Callable[[Any], Any]],
     ) -> None:
-        self.fixtures = fixtures
+        self.configs = {config.subdomain: config for config in accounts}
         self.catalog = catalog
         self._encoders = {
             name: encoder(record_type, shapes[name])
@@ -128,28 +99,10 @@ class TrackopsStore(Store[Account]):
         super().__init__(self._new_account)
 
     def _new_account(self, key: Hashable) -> Account:
-        config = next(a for a in self.fixtures.accounts if a.subdomain == key)
         tables: dict[str, Table[int]] = {
             name: Table(self._encoders[name]) for name in self.catalog.records
         }
-        return Account(config, tables)
-
-    def fill(self, volume: dict[str, list[Record]]) -> None:
-        """Make every configured account; those that load the fixtures also get ``volume``
-        (generated records that point at fixture records)."""
-        for config in self.fixtures.accounts:
-            account = self.tenant(config.subdomain)
-            account.users = {
-                user["username"]: copy.deepcopy(user)
-                for user in self.fixtures.users
-                if user["subdomain"] == config.subdomain
-            }
-            if config.load_fixtures:
-                account.lookups = copy.deepcopy(self.fixtures.lookups)
-                for collection, records in self.fixtures.records.items():
-                    account.load(collection, records)
-                for collection, records in volume.items():
-                    account.load(collection, records)
+        return Account(self.configs[str(key)], tables)
 
     def account(self, subdomain: str) -> Account | None:
         """The account of ``subdomain``, or None when there is none."""

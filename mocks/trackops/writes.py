@@ -9,17 +9,16 @@ of the user named in the credentials (TO-03). Nothing is stored until every chec
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from ..core.emulator import Call, Reply
 from ..core.store import Record
 from . import records
-from .auth import Principal
 from .catalog import Catalog, RecordType
+from .errors import trackops_error
+from .rules import Principal
 from .store import Account
-
-if TYPE_CHECKING:
-    from ..core.errors import ErrorShape
 
 
 def subject_name(account: Account, subject_type_id: int, custom: list[dict[str, Any]]) -> str:
@@ -44,10 +43,14 @@ def subject_name(account: Account, subject_type_id: int, custom: list[dict[str, 
     return str(subject_type.get("name") or f"Subject of type {subject_type_id}")
 
 
+@dataclass
 class Writes:
-    """Handlers of the API's POST operations (mixed into the provider)."""
+    """The API's POST operations, each checked completely before anything is stored.
 
-    error: ErrorShape
+    Args:
+        shapes: each store's record shape (by its schema), by collection.
+    """
+
     catalog: Catalog
     shapes: dict[str, Callable[[Any], Any]]
 
@@ -70,7 +73,7 @@ class Writes:
         try:
             return records.normalized(self._type(collection), values)
         except records.TimestampError as exc:
-            raise self.error(
+            raise trackops_error(
                 400,
                 f"Invalid request body at $.{exc.name}: {exc.reason}",
                 parameter=f"$.{exc.name}",
@@ -83,7 +86,7 @@ class Writes:
         self, account: Account, collection: str, values: dict[str, Any], **paths: str
     ) -> None:
         records.check_relations(
-            self.error, self.catalog, account, self._type(collection), values, paths
+            trackops_error, self.catalog, account, self._type(collection), values, paths
         )
 
     def _create(
@@ -99,7 +102,7 @@ class Writes:
     def _role(self, account: Account, role_id: int, applies_to: str) -> None:
         role = account.lookup("roles", role_id)
         if role is None or role["applies_to"] != applies_to:
-            raise self.error(
+            raise trackops_error(
                 400,
                 f"role_id {role_id} does not name a {applies_to.replace('_', ' ')} role",
                 parameter="$.role_id",
@@ -114,7 +117,7 @@ class Writes:
             return
         found = account.get(collection, key)
         if found is not None and found.get("casefile_id") != values["casefile_id"]:
-            raise self.error(
+            raise trackops_error(
                 400,
                 f"{name} {key} belongs to case {found.get('casefile_id')}, "
                 f"not to case {values['casefile_id']}",
@@ -125,9 +128,9 @@ class Writes:
         self, account: Account, given: dict[str, Any], where: str
     ) -> dict[str, Any]:
         custom = given.get("custom_fields", [])
-        records.field_values(self.error, account, "subject", custom, f"{where}.custom_fields")
+        records.field_values(trackops_error, account, "subject", custom, f"{where}.custom_fields")
         if not account.exists("subject_types", given["subject_type_id"]):
-            raise self.error(
+            raise trackops_error(
                 400,
                 f"subject_type_id {given['subject_type_id']} does not name an existing SubjectType",
                 parameter=f"{where}.subject_type_id",
@@ -166,9 +169,9 @@ class Writes:
                 account, self._type("cases"), case, {"primary_subject_id": subject["id"]}, now
             )
 
-    # -- handlers (named by operationId) -----------------------------------------------------
+    # -- the writes (the provider's createCase ... call these) ---------------------------------
 
-    def createCase(self, call: Call) -> Reply:
+    def create_case(self, call: Call) -> Reply:
         who: Principal = call.principal
         account = who.account
         body = dict(call.body["casefile"])
@@ -177,7 +180,11 @@ class Writes:
         values = {k: v for k, v in body.items() if k in fields}
         self._check(account, "cases", values, **{k: f"$.casefile.{k}" for k in values})
         records.field_values(
-            self.error, account, "case", values.get("custom_fields", []), "$.casefile.custom_fields"
+            trackops_error,
+            account,
+            "case",
+            values.get("custom_fields", []),
+            "$.casefile.custom_fields",
         )
         subjects = [
             self._subject_values(account, given, f"$.casefile.subjects[{index}]")
@@ -201,7 +208,7 @@ class Writes:
         if contact_id is not None:
             contact = account.get("client_contacts", contact_id) or {}
             if contact.get("client_id") != client_id:
-                raise self.error(
+                raise trackops_error(
                     400,
                     f"primary_contact_id {contact_id} is not a contact of client {client_id}",
                     parameter="$.casefile.primary_contact_id",
@@ -209,7 +216,7 @@ class Writes:
             return int(contact["client_location_id"])
         locations = [r for r in account.table("client_locations") if r["parent_id"] == client_id]
         if not locations:
-            raise self.error(
+            raise trackops_error(
                 400, f"client {client_id} has no location", parameter="$.casefile.client_id"
             )
         primary = next((r for r in locations if r["is_primary"]), locations[0])
@@ -250,7 +257,7 @@ class Writes:
                 now,
             )
 
-    def createCaseUpdate(self, call: Call) -> Reply:
+    def create_case_update(self, call: Call) -> Reply:
         who: Principal = call.principal
         account = who.account
         values = self._utc("case_updates", self._body(call))
@@ -268,7 +275,7 @@ class Writes:
         update = self._create(account, "case_updates", values, call.now)
         return self._created("case_updates", update)
 
-    def createSubject(self, call: Call) -> Reply:
+    def create_subject(self, call: Call) -> Reply:
         who: Principal = call.principal
         account = who.account
         case_id = call.body["casefile_id"]
@@ -277,7 +284,7 @@ class Writes:
         subject = self._add_subject(account, case_id, values, who, call.now)
         return self._created("subjects", account.get("subjects", subject["id"]) or subject)
 
-    def createClientContact(self, call: Call) -> Reply:
+    def create_client_contact(self, call: Call) -> Reply:
         who: Principal = call.principal
         account = who.account
         body = self._body(call)
@@ -289,13 +296,17 @@ class Writes:
         location = account.get("client_locations", body["client_id"]) or {}
         values["client_id"] = location["parent_id"]
         values["field_values"] = records.field_values(
-            self.error, account, "client_contact", body.get("custom_fields", []), "$.custom_fields"
+            trackops_error,
+            account,
+            "client_contact",
+            body.get("custom_fields", []),
+            "$.custom_fields",
         )
         values["created_by_id"] = who.staff_id
         contact = self._create(account, "client_contacts", values, call.now)
         return self._created("client_contacts", contact)
 
-    def createStaffEmployee(self, call: Call) -> Reply:
+    def create_staff_employee(self, call: Call) -> Reply:
         who: Principal = call.principal
         account = who.account
         body = self._body(call)
@@ -309,9 +320,11 @@ class Writes:
             username in account.users
             or any(row.get("username") == username for row in account.table("staff"))
         ):
-            raise self.error(400, f"username '{username}' is already taken", parameter="$.username")
+            raise trackops_error(
+                400, f"username '{username}' is already taken", parameter="$.username"
+            )
         values["field_values"] = records.field_values(
-            self.error, account, "staff", body.get("custom_fields", []), "$.custom_fields"
+            trackops_error, account, "staff", body.get("custom_fields", []), "$.custom_fields"
         )
         values["created_by_id"] = who.staff_id
         staff = self._create(account, "staff", values, call.now)
@@ -329,7 +342,7 @@ class Writes:
             }
         return self._created("staff", staff)
 
-    def createEvent(self, call: Call) -> Reply:
+    def create_event(self, call: Call) -> Reply:
         who: Principal = call.principal
         account = who.account
         values = self._body(call)
@@ -338,7 +351,7 @@ class Writes:
             self._same_case(account, values, "subjects", "subject_id")
         values = self._utc("events", values)
         if values.get("end_at") and values["end_at"] < values["start_at"]:
-            raise self.error(400, "end_at is before start_at", parameter="$.end_at")
+            raise trackops_error(400, "end_at is before start_at", parameter="$.end_at")
         values["created_by_id"] = who.staff_id
         event = self._create(account, "events", values, call.now)
         return self._created("events", event)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trackmock.settings_doc import render
+from tools.settings_doc import render
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 
 
 def test_the_settings_document_is_up_to_date() -> None:
-    assert DOC.read_text() == render(), "run: python -m trackmock.settings_doc > docs/settings.md"
+    assert DOC.read_text() == render(), "run: python -m tools.settings_doc > docs/settings.md"
 
 
 def test_every_setting_is_explained() -> None:

@@ -1,23 +1,14 @@
+"""pytest fixtures of the core tests: the sample vendor served on an ephemeral port."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from trackmock.core.emulator import Emulator
 from trackmock.core.server import BackgroundRunner, Listener
-from trackmock.core.settings import CoreSettings
 
-from .sample.provider import CONTRACT, SampleProvider
-
-START = "2025-02-21T10:00:00Z"
-
-
-def make_sample(**settings: Any) -> Emulator:
-    core = CoreSettings(
-        **{"clock_frozen": True, "clock_start": START, "check_responses": True, **settings}
-    )
-    return Emulator(SampleProvider, CONTRACT, core)
+from .helpers import make_sample
 
 
 @pytest.fixture

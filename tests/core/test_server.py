@@ -17,7 +17,7 @@ from trackmock.core.tls import make_server_tls
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from .conftest import make_sample
+from .helpers import make_sample
 
 AUTH = {"Authorization": "Bearer good", "X-Tenant": "1"}
 

@@ -82,7 +82,8 @@ def example_entries(vendor: str) -> list[dict[str, Any]]:
 
 
 def message_examples(vendor: str) -> list[dict[str, Any]]:
-    """The AsyncAPI messages' example payloads (the seed's frames), as Chrome keeps frames."""
+    """The AsyncAPI messages' example payloads (the Track API guide's frames), as Chrome keeps
+    frames."""
     document = Contract.from_path(contracts_dir() / vendor / "asyncapi.yaml").document
     frames = []
     for message in document["components"]["messages"].values():

@@ -1,4 +1,4 @@
-"""``check`` on captures built from the contracts' own examples and the Track seed's frames."""
+"""``check`` on captures built from the contracts' own examples and the Track API guide's frames."""
 
 from __future__ import annotations
 

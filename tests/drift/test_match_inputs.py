@@ -114,7 +114,7 @@ def test_curl_socket_output_is_split_into_frames(tmp_path: Path) -> None:
         + ws_frame(b'{"devices": []}')
         + ws_frame(big)
     )
-    # The seed's own excerpt: frame headers lost in a pasted log, JSON left between them.
+    # The vendor document's own excerpt: frame headers lost in a pasted log, JSON left between them.
     pasted = tmp_path / "pasted.txt"
     pasted.write_text(
         "HTTP/1.1 101 Switching Protocols\nServer: nginx\n\n"

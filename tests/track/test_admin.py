@@ -9,7 +9,7 @@ import requests
 from trackmock.control import ControlError
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import API_USER, frame, login, open_socket
+from .helpers import API_USER, frame, login, open_socket
 
 
 def refused(track: EmulatorHandle, method: str, path: str, body: Any) -> requests.Response:

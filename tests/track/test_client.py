@@ -23,7 +23,7 @@ from trackmock.clients.track import (
 from trackmock.core.paths import contracts_dir
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import ACCOUNT, API_USER
+from .helpers import ACCOUNT, API_USER
 
 T = TypeVar("T")
 MakeEmulator = Callable[..., EmulatorHandle]

@@ -15,7 +15,7 @@ from trackmock.clients.track import FeedState, TrackClient, TrackFeed
 from trackmock.pytest_plugin import EmulatorHandle
 from trackmock.track.feed import FeedSession, PingRule
 
-from .conftest import API_USER, login
+from .helpers import API_USER, login
 
 MakeEmulator = Callable[..., EmulatorHandle]
 LIVE = settings(

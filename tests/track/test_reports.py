@@ -1,4 +1,5 @@
-"""Reports (seed §4.6 and SF-JAVA's JSON forms): selection, filters, Accept, events, summary."""
+"""Reports (Track API guide 4.6 Reports and the Track Java client's JSON forms): selection,
+filters, Accept, events, summary."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import requests
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import ACCOUNT, API_USER, login
+from .helpers import ACCOUNT, API_USER, login
 
 JSON = {"Accept": "application/json"}
 DEVICE = 794513675

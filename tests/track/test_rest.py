@@ -1,4 +1,5 @@
-"""REST (seed §4): positions, devices, beacons, create and whole-object update, swagger."""
+"""REST (Track API guide 4 RESTful Service): positions, devices, beacons, create and
+whole-object update, swagger."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import requests
 from trackmock.core.paths import contracts_dir, fixtures_dir
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import ACCOUNT, API_USER, login
+from .helpers import ACCOUNT, API_USER, login
 
 MakeEmulator = Callable[..., EmulatorHandle]
 SCHEMAS = contracts_dir() / "track" / "schemas"
@@ -50,7 +51,7 @@ def test_positions_are_the_latest_of_each_visible_device_with_every_field(
     (position,) = answer.json()
     assert list(position) == schema_fields("Position"), "every field, in the schema's order"
     seed = record("positions", 794513912)
-    assert {k: position[k] for k in seed} == seed, "the seed's values (§4.2)"
+    assert {k: position[k] for k in seed} == seed, "the guide's values (4.2)"
 
 
 @pytest.mark.behaviour("SF-10", "SF-23")
@@ -133,7 +134,7 @@ def test_devices_are_the_users_own_with_every_field(
     devices = api.get(track.url_for("/api/devices")).json()
     assert [d["id"] for d in devices] == [794513670, 794513675]
     assert all(list(d) == schema_fields("Device") for d in devices)
-    assert devices[1] == record("devices", 794513675), "the seed's §4.4 device"
+    assert devices[1] == record("devices", 794513675), "the device of the guide's 4.4 Devices"
     lynkey = next(
         d for d in account.get(track.url_for("/api/devices")).json() if d["id"] == 44969282
     )
@@ -156,7 +157,7 @@ def test_beacons_are_the_users_own_with_every_field(
     beacons = api.get(track.url_for("/api/beacons")).json()
     assert [b["id"] for b in beacons] == [794513671, 794513676]
     assert all(list(b) == schema_fields("Beacon") for b in beacons)
-    assert beacons[1] == record("beacons", 794513676), "the seed's §4.5 beacon"
+    assert beacons[1] == record("beacons", 794513676), "the beacon of the guide's 4.5 Beacons"
 
 
 def test_one_device_or_beacon_by_id_and_404_for_others(

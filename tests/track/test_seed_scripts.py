@@ -1,7 +1,7 @@
-"""Seed 002's own shell scripts and curl examples, run as written against the emulator.
+"""The Track API guide's own shell scripts and curl examples, run as written against the emulator.
 
 Only the host changes (``track.safectory.com`` → the emulator, ``https`` → ``http``) and the
-seed's placeholders are filled; see ``scripts/README.md``. Needs bash, curl and jq.
+guide's placeholders are filled; see ``scripts/README.md``. Needs bash, curl and jq.
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ import pytest
 from trackmock.core.paths import fixtures_dir
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import ACCOUNT, API_USER
+from .helpers import ACCOUNT, API_USER
 
 SCRIPTS = Path(__file__).parent / "scripts"
 STREAM_WAIT = 10.0
 
 pytestmark = pytest.mark.skipif(
     not all(shutil.which(tool) for tool in ("bash", "curl", "jq")),
-    reason="the seed's scripts need bash, curl and jq (.ci/run installs them)",
+    reason="the vendor document's scripts need bash, curl and jq (.ci/run installs them)",
 )
 
 SEED_4_7_PUT = (
@@ -58,14 +58,15 @@ SEED_4_7_RESPONSE = {
 
 
 def here(track: EmulatorHandle, text: str) -> str:
-    """The seed's text aimed at the emulator: the host is the only change."""
+    """The vendor document's text aimed at the emulator: the host is the only change."""
     host = track.url.removeprefix("http://")
     return text.replace("https://", "http://").replace("track.safectory.com", host)
 
 
 def login_lines(user: tuple[str, str]) -> str:
-    """The login of the §3.2 script (the §2 example writes ``./track_cookies`` instead of the
-    ``./track_cookie`` that every later example reads), with its placeholders filled."""
+    """The login of the "3.2 Connection Requirements" script (the "2 Login" example writes
+    ``./track_cookies`` instead of the ``./track_cookie`` that every later example reads), with
+    its placeholders filled."""
     lines = (SCRIPTS / "socket_curl.sh").read_text().splitlines()[1:7]
     return "\n".join(lines).replace("<User>", user[0]).replace("<Password>", user[1]) + "\n"
 
@@ -105,7 +106,7 @@ def stream_until(folder: Path, command: str, out: Path, count: int) -> list[dict
     """Start a script that streams the socket; stop it once ``count`` frames came.
 
     The stream is read from a pipe as it arrives (no polling) and kept in ``out``, as the
-    seed's ``> /tmp/log_from_websocket.log`` keeps it.
+    guide's ``> /tmp/log_from_websocket.log`` keeps it.
     """
     process = subprocess.Popen(
         ["bash", "-c", command], cwd=folder, stdout=subprocess.PIPE, start_new_session=True
@@ -191,7 +192,7 @@ def test_section_3_6_read_websocket_and_find_the_rssi(
     log = tmp_path / "log_from_websocket.log"
     got = stream_until(tmp_path, "bash read_websocket.sh", log, 4)
     assert log.read_bytes().startswith(b"Logged In...\n")
-    # Step 3 and 4, as the seed runs them.
+    # Step 3 and 4, as the vendor document runs them.
     for pattern in ('"quickstart-guide-device-1"', "794513912"):
         found = subprocess.run(
             f"grep -a {pattern} {log.name}", shell=True, cwd=tmp_path, capture_output=True

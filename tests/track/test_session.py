@@ -8,7 +8,7 @@ import pytest
 import requests
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import ACCOUNT, API_USER, login, session_id
+from .helpers import ACCOUNT, API_USER, login, session_id
 
 MakeEmulator = Callable[..., EmulatorHandle]
 

@@ -1,4 +1,5 @@
-"""The socket (seed §3): upgrade, initial push, changes, PING/pong, webSessionTimeout."""
+"""The socket (Track API guide 3 WebSocket): upgrade, initial push, changes, PING/pong,
+webSessionTimeout."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from trackmock.pytest_plugin import EmulatorHandle
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from .conftest import (
+from .helpers import (
     ACCOUNT,
     WAIT,
     frame,

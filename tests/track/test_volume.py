@@ -9,7 +9,7 @@ from collections.abc import Callable
 from trackmock.fixtures.track.generate import generate
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import ACCOUNT, login
+from .helpers import ACCOUNT, login
 
 MakeEmulator = Callable[..., EmulatorHandle]
 

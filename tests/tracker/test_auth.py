@@ -10,7 +10,7 @@ from trackmock.core.contracts import Contract
 from trackmock.core.paths import contracts_dir
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import SEED_CASE, SEED_NUMBER, Api, new_case
+from .helpers import DOC_CASE, DOC_CASE_NUMBER, Api, new_case
 
 CONTRACT = Contract.from_path(contracts_dir() / "tracker" / "openapi.yaml")
 OPERATIONS = sorted(CONTRACT.operations.values(), key=lambda op: op.id)
@@ -57,10 +57,10 @@ def test_every_operation_refuses_each_wrong_header(api: Api, operation: Any) -> 
 
 @pytest.mark.behaviour("TR-01", "TR-03", "TR-04", "TR-05")
 def test_the_documented_headers_are_enough(api: Api) -> None:
-    answer = api.get("/api/cases/getByNumber", params={"value": SEED_NUMBER})
+    answer = api.get("/api/cases/getByNumber", params={"value": DOC_CASE_NUMBER})
     assert answer.status_code == 200
-    assert answer.json()["id"] == SEED_CASE
-    # Header names are case-insensitive: SAFE-CS sends OrganizationID and OfficeID.
+    assert answer.json()["id"] == DOC_CASE
+    # Header names are case-insensitive: SAFE C# client sends OrganizationID and OfficeID.
     spelled = api.request(
         "GET",
         "/api/tags",
@@ -75,13 +75,13 @@ def test_bodies_are_json_and_other_media_types_are_refused(api: Api) -> None:
     case["formData"] = []
     form = api.request(
         "PUT",
-        f"/api/cases/{SEED_CASE}",
+        f"/api/cases/{DOC_CASE}",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         data="id=2933671",
     )
     assert form.status_code == 415
     assert "application/x-www-form-urlencoded" in form.json()["message"]
-    assert api.put(f"/api/cases/{SEED_CASE}", case).status_code == 204
+    assert api.put(f"/api/cases/{DOC_CASE}", case).status_code == 204
 
 
 @pytest.mark.behaviour("TR-03")
@@ -104,7 +104,9 @@ def test_lenient_mode_relaxes_headers_but_not_tokens(make_emulator: Any) -> None
         "OrganizationId": None,
         "OfficeId": None,
     }
-    answer = lenient.get("/api/cases/getByNumber", params={"value": SEED_NUMBER}, headers=relaxed)
+    answer = lenient.get(
+        "/api/cases/getByNumber", params={"value": DOC_CASE_NUMBER}, headers=relaxed
+    )
     assert answer.status_code == 200
     assert answer.json()["organizationId"] == 1
     refused = lenient.get("/api/tags", headers={**relaxed, "Authorization": "Bearer nope"})
@@ -116,25 +118,25 @@ def test_lenient_mode_relaxes_headers_but_not_tokens(make_emulator: Any) -> None
 @pytest.mark.behaviour("TR-02")
 def test_data_is_scoped_to_the_organization(tracker: EmulatorHandle, api: Api) -> None:
     other = api.as_token(ORG2_TOKEN, OrganizationId="2", OfficeId="2")
-    assert other.get(f"/api/cases/{SEED_CASE}").status_code == 404
-    assert other.get("/api/cases/getByNumber", params={"value": SEED_NUMBER}).status_code == 404
+    assert other.get(f"/api/cases/{DOC_CASE}").status_code == 404
+    assert other.get("/api/cases/getByNumber", params={"value": DOC_CASE_NUMBER}).status_code == 404
     assert other.get("/api/tags").json() == []
     assert other.get("/api/items/seqOrgItemHistoryId/1").status_code == 204
     assert other.get("/api/items/4932605").status_code == 404
     assert other.get("/api/users/12659").status_code == 404
     created = other.post(
-        "/api/cases", new_case(SEED_NUMBER, caseOfficerIds=[20001], offenseTypeId=5)
+        "/api/cases", new_case(DOC_CASE_NUMBER, caseOfficerIds=[20001], offenseTypeId=5)
     )
     assert created.status_code == 200, created.text
     assert created.json()["organizationId"] == 2
     # The same number lives on in organization 1, untouched.
-    assert api.case()["id"] == SEED_CASE
+    assert api.case()["id"] == DOC_CASE
 
 
 @pytest.mark.behaviour("TR-02")
 def test_cases_are_scoped_to_the_office(tracker: EmulatorHandle, api: Api) -> None:
     office175 = api.as_token(tracker.credentials["token"], OfficeId="175")
-    assert office175.get(f"/api/cases/{SEED_CASE}").status_code == 404
+    assert office175.get(f"/api/cases/{DOC_CASE}").status_code == 404
     created = office175.post("/api/cases", new_case())
     assert created.status_code == 200, created.text
     assert created.json()["officeId"] == 175
@@ -147,7 +149,7 @@ def test_cases_are_scoped_to_the_office(tracker: EmulatorHandle, api: Api) -> No
 def test_office_scope_can_be_turned_off(make_emulator: Any) -> None:
     handle = make_emulator("tracker", tracker={"office_scope": False})
     office175 = Api(handle, OfficeId="175")
-    assert office175.get(f"/api/cases/{SEED_CASE}").status_code == 200
+    assert office175.get(f"/api/cases/{DOC_CASE}").status_code == 200
 
 
 @pytest.mark.behaviour("TR-28")
@@ -168,6 +170,6 @@ def test_unknown_paths_and_methods_answer_in_the_vendor_shape(api: Api) -> None:
     missing = api.get("/api/nothing")
     assert missing.status_code == 404
     assert "No HTTP resource" in missing.json()["message"]
-    wrong = api.request("DELETE", f"/api/cases/{SEED_CASE}")
+    wrong = api.request("DELETE", f"/api/cases/{DOC_CASE}")
     assert wrong.status_code == 405
     assert "DELETE" in wrong.json()["message"]

@@ -1,4 +1,4 @@
-"""Auto disposition (seed 004 "Possible Error Scenarios", TR-23..TR-26)."""
+"""Auto disposition (SAFE Edit a Case "Possible Error Scenarios", TR-23..TR-26)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from trackmock.core.paths import fixtures_dir
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import SEED_CASE, Api, new_case
+from .helpers import DOC_CASE, Api, new_case
 
 AUTO_DISPO = {"autoDispoErrors": ["Offense Type and Auto Disposition Settings are not found"]}
 BOMB_THREAT = 178
@@ -21,7 +21,8 @@ GROUPS = {
 
 
 def _seed_put(settings: dict[str, Any]) -> dict[str, Any]:
-    """Seed 004's settings PUT: only the offense type without settings, and the three arrays."""
+    """The settings PUT of SAFE Edit a Case: only the offense type without settings, and the
+    three arrays."""
     missing = next(s for s in settings["settings"] if s["offenseTypeId"] == BOMB_THREAT)
     return {
         "isAutoDispositionOn": True,
@@ -39,13 +40,13 @@ def test_missing_settings_fail_case_writes_until_they_are_added(
     assert refused.status_code == 400
     assert refused.json() == AUTO_DISPO
     case = {**api.case(), "formData": [], "offenseTypeId": BOMB_THREAT}
-    assert api.put(f"/api/cases/{SEED_CASE}", case).json() == AUTO_DISPO
+    assert api.put(f"/api/cases/{DOC_CASE}", case).json() == AUTO_DISPO
     assert api.case()["offenseTypeId"] == 74  # unchanged
     settings = api.get("/api/autoDisposition/settings/").json()
     put = api.put("/api/autoDisposition/settings/", _seed_put(settings))
     assert put.status_code == 204
     assert api.post("/api/cases", new_case(offenseTypeId=BOMB_THREAT)).status_code == 200
-    assert api.put(f"/api/cases/{SEED_CASE}", case).status_code == 204
+    assert api.put(f"/api/cases/{DOC_CASE}", case).status_code == 204
     tracker.clock.advance(61)
     after = api.get("/api/autoDisposition/settings/").json()
     bomb = next(s for s in after["settings"] if s["offenseTypeId"] == BOMB_THREAT)

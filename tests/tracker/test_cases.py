@@ -1,4 +1,4 @@
-"""Cases (seed 004): create, read, whole-object update, form data, tags and counters."""
+"""Cases (SAFE Edit a Case): create, read, whole-object update, form data, tags and counters."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from trackmock.core.paths import fixtures_dir
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import MIKE, SEED_CASE, SEED_NUMBER, Api, new_case
+from .helpers import DOC_CASE, DOC_CASE_NUMBER, MIKE, Api, new_case
 
 FIXTURES = fixtures_dir() / "tracker"
 PRECINCT = {
@@ -25,19 +25,19 @@ def _fixture(name: str) -> Any:
     return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
-def _history(tracker: EmulatorHandle, case_id: int = SEED_CASE) -> list[dict[str, Any]]:
+def _history(tracker: EmulatorHandle, case_id: int = DOC_CASE) -> list[dict[str, Any]]:
     return tracker.control.call("GET", f"cases/{case_id}/history")  # type: ignore[no-any-return]
 
 
 @pytest.mark.behaviour("TR-09", "TR-17", "TR-19")
 def test_a_case_by_number_is_the_seeds_record(api: Api) -> None:
-    answer = api.get("/api/cases/getByNumber", params={"value": SEED_NUMBER})
+    answer = api.get("/api/cases/getByNumber", params={"value": DOC_CASE_NUMBER})
     assert answer.status_code == 200
     assert answer.json() == _fixture("cases")[0]
     assert answer.json()["caseOfficerIds"] == [MIKE]
     assert "caseOfficerId" not in answer.json()
     assert answer.json()["formData"] is None
-    assert api.get(f"/api/cases/{SEED_CASE}").json() == answer.json()
+    assert api.get(f"/api/cases/{DOC_CASE}").json() == answer.json()
     missing = api.get("/api/cases/getByNumber", params={"value": "2018-0521-99"})
     assert missing.status_code == 404
     assert missing.json() == {"message": "No case with number 2018-0521-99 was found."}
@@ -50,7 +50,7 @@ def test_a_posted_case_is_found_by_its_number(tracker: EmulatorHandle, api: Api)
     created = mike.post("/api/cases", new_case(tags=[{"tagModelId": 2389, "name": "x"}]))
     assert created.status_code == 200, created.text
     case = created.json()
-    assert case["id"] == SEED_CASE + 1
+    assert case["id"] == DOC_CASE + 1
     assert case["creatorId"] == MIKE
     assert case["creator"] == "API User"
     assert case["createdDate"] == "2025-02-21T10:00:00.000Z"
@@ -93,9 +93,9 @@ def test_put_of_the_whole_case_answers_204_with_no_body(tracker: EmulatorHandle,
     case = api.case()
     case["formData"] = []
     case["offenseDescription"] = "Public Intoxication at a shopping mall"
-    case["historiesAmount"] = 14  # what the seed sends: counters are the server's
+    case["historiesAmount"] = 14  # what the vendor document sends: counters are the server's
     case["peopleAmount"] = 1
-    answer = api.put(f"/api/cases/{SEED_CASE}", case)
+    answer = api.put(f"/api/cases/{DOC_CASE}", case)
     assert answer.status_code == 204
     assert answer.content == b""
     assert "Content-Type" not in answer.headers
@@ -103,7 +103,7 @@ def test_put_of_the_whole_case_answers_204_with_no_body(tracker: EmulatorHandle,
     assert after["offenseDescription"] == "Public Intoxication at a shopping mall"
     assert (after["historiesAmount"], after["peopleAmount"]) == (1, 0)
     assert _history(tracker)[0]["change"] == "offenseDescription changed"
-    unchanged = api.put(f"/api/cases/{SEED_CASE}", {**after, "formData": []})
+    unchanged = api.put(f"/api/cases/{DOC_CASE}", {**after, "formData": []})
     assert unchanged.status_code == 204
     assert api.case()["historiesAmount"] == 1
 
@@ -117,9 +117,9 @@ def test_put_refusals(api: Api) -> None:
     assert "case.id" in wrong_id.json()["modelState"]
     missing = api.put("/api/cases/999", {**case, "id": 999})
     assert missing.status_code == 404
-    taken = api.put(f"/api/cases/{SEED_CASE}", {**case, "caseNumber": other["caseNumber"]})
+    taken = api.put(f"/api/cases/{DOC_CASE}", {**case, "caseNumber": other["caseNumber"]})
     assert taken.status_code == 409
-    incomplete = api.put(f"/api/cases/{SEED_CASE}", {"id": SEED_CASE})
+    incomplete = api.put(f"/api/cases/{DOC_CASE}", {"id": DOC_CASE})
     assert incomplete.status_code == 400
     assert api.case() == {**case, "formData": None}
 
@@ -127,9 +127,9 @@ def test_put_refusals(api: Api) -> None:
 @pytest.mark.behaviour("TR-18")
 def test_a_changed_number_moves_the_case(api: Api) -> None:
     case = {**api.case(), "formData": [], "caseNumber": "2018-0521-02"}
-    assert api.put(f"/api/cases/{SEED_CASE}", case).status_code == 204
-    assert api.case("2018-0521-02")["id"] == SEED_CASE
-    assert api.get("/api/cases/getByNumber", params={"value": SEED_NUMBER}).status_code == 404
+    assert api.put(f"/api/cases/{DOC_CASE}", case).status_code == 204
+    assert api.case("2018-0521-02")["id"] == DOC_CASE
+    assert api.get("/api/cases/getByNumber", params={"value": DOC_CASE_NUMBER}).status_code == 404
 
 
 @pytest.mark.behaviour("TR-19")
@@ -137,7 +137,7 @@ def test_a_null_form_data_is_refused_with_a_message_asking_for_an_array(api: Api
     case = api.case()
     assert case["formData"] is None
     case["offenseDescription"] = "changed"
-    refused = api.put(f"/api/cases/{SEED_CASE}", case)
+    refused = api.put(f"/api/cases/{DOC_CASE}", case)
     assert refused.status_code == 400
     assert refused.json() == {
         "message": "The request is invalid.",
@@ -146,7 +146,7 @@ def test_a_null_form_data_is_refused_with_a_message_asking_for_an_array(api: Api
         },
     }
     assert api.case()["offenseDescription"] == "Public Intoxication"
-    assert api.put(f"/api/cases/{SEED_CASE}", {**case, "formData": []}).status_code == 204
+    assert api.put(f"/api/cases/{DOC_CASE}", {**case, "formData": []}).status_code == 204
 
 
 @pytest.mark.behaviour("TR-17")
@@ -155,7 +155,7 @@ def test_the_v99_case_officer_id_is_refused_naming_the_v100_field(api: Api) -> N
     v99 = {k: v for k, v in case.items() if k != "caseOfficerIds"} | {"caseOfficerId": MIKE}
     message = "caseOfficerId was replaced in v100 by caseOfficerIds, an array of user ids."
     for body in (v99, {**case, "caseOfficerId": MIKE}):
-        refused = api.put(f"/api/cases/{SEED_CASE}", body)
+        refused = api.put(f"/api/cases/{DOC_CASE}", body)
         assert refused.status_code == 400
         assert refused.json()["modelState"]["case.caseOfficerId"] == [message]
     created = api.post("/api/cases", new_case(caseOfficerId=MIKE))
@@ -168,7 +168,7 @@ def test_lenient_mode_ignores_the_v99_field_beside_the_v100_one(make_emulator: A
     for settings in ({"strict": False}, {"tracker": {"refuse_v99_fields": False}}):
         api = Api(make_emulator("tracker", **settings))
         case = {**api.case(), "formData": [], "caseOfficerId": 1}
-        assert api.put(f"/api/cases/{SEED_CASE}", case).status_code == 204
+        assert api.put(f"/api/cases/{DOC_CASE}", case).status_code == 204
         assert api.case()["caseOfficerIds"] == [MIKE]
 
 
@@ -191,21 +191,21 @@ def test_forms_by_type_with_their_schema_as_a_json_string(api: Api) -> None:
 def test_form_data_is_added_by_a_case_put(tracker: EmulatorHandle, api: Api) -> None:
     case = api.case()
     case["formData"] = [PRECINCT]
-    assert api.put(f"/api/cases/{SEED_CASE}", case).status_code == 204
+    assert api.put(f"/api/cases/{DOC_CASE}", case).status_code == 204
     after = api.case()
     (entry,) = after["formData"]
     assert entry["formId"] == 911
     assert entry["formName"] == "Precinct2"
     assert entry["data"] == '{"field8538":"2"}'
-    assert entry["entityId"] == SEED_CASE
+    assert entry["entityId"] == DOC_CASE
     assert (entry["organizationId"], entry["officeId"], entry["active"]) == (1, 1, True)
     assert len(entry["id"]) == 24
     assert after["formDataAmount"] == 1
     assert after["historiesAmount"] == 1
-    # Sent back as read (the seed's third PUT), the entry keeps its id; [] removes it.
-    assert api.put(f"/api/cases/{SEED_CASE}", after).status_code == 204
+    # Sent back as read (the vendor document's third PUT), the entry keeps its id; [] removes it.
+    assert api.put(f"/api/cases/{DOC_CASE}", after).status_code == 204
     assert api.case()["formData"] == [entry]
-    assert api.put(f"/api/cases/{SEED_CASE}", {**after, "formData": []}).status_code == 204
+    assert api.put(f"/api/cases/{DOC_CASE}", {**after, "formData": []}).status_code == 204
     assert api.case()["formData"] is None
     assert api.case()["formDataAmount"] == 0
 
@@ -216,7 +216,7 @@ def test_the_seeds_own_put_bodies_are_accepted(api: Api) -> None:
         (fixtures_dir().parent / "contracts/tracker/schemas/CaseUpdate.json").read_text()
     )["examples"]
     for body in seed_bodies:
-        answer = api.put(f"/api/cases/{SEED_CASE}", body)
+        answer = api.put(f"/api/cases/{DOC_CASE}", body)
         assert answer.status_code == 204, answer.text
     after = api.case()
     assert after["offenseDescription"] == "Public Intoxication at a train station, again"
@@ -238,7 +238,7 @@ def test_the_seeds_own_put_bodies_are_accepted(api: Api) -> None:
 def test_form_data_must_fit_the_forms_schema(api: Api, data: str, problem: str) -> None:
     case = api.case()
     case["formData"] = [{**PRECINCT, "data": data}]
-    refused = api.put(f"/api/cases/{SEED_CASE}", case)
+    refused = api.put(f"/api/cases/{DOC_CASE}", case)
     assert refused.status_code == 400
     (messages,) = refused.json()["modelState"].values()
     assert problem in messages[0]
@@ -255,7 +255,7 @@ def test_form_data_entry_checks(api: Api) -> None:
         ([{"formId": 830, "data": '{"field2868":"nobody"}'}], "case.formData[0].data"),
     ]
     for entries, field in checks:
-        answer = api.put(f"/api/cases/{SEED_CASE}", {**case, "formData": entries})
+        answer = api.put(f"/api/cases/{DOC_CASE}", {**case, "formData": entries})
         if field is None:
             assert answer.status_code == 204, answer.text
         else:
@@ -267,25 +267,25 @@ def test_form_data_entry_checks(api: Api) -> None:
 def test_the_form_check_can_be_turned_off(make_emulator: Any) -> None:
     api = Api(make_emulator("tracker", tracker={"form_data_check": False}))
     case = {**api.case(), "formData": [{**PRECINCT, "data": '{"anything":"7"}'}]}
-    assert api.put(f"/api/cases/{SEED_CASE}", case).status_code == 204
+    assert api.put(f"/api/cases/{DOC_CASE}", case).status_code == 204
 
 
 @pytest.mark.behaviour("TR-22")
 def test_tags_are_added_by_a_put_and_their_case_counts_follow(api: Api) -> None:
     assert api.get("/api/tags").json() == _fixture("tags")
     case = {**api.case(), "formData": [], "tags": [{"tagModelId": 2388, "name": "Test Tag"}]}
-    assert api.put(f"/api/cases/{SEED_CASE}", case).status_code == 204
+    assert api.put(f"/api/cases/{DOC_CASE}", case).status_code == 204
     after = api.case()
     assert after["tags"] == [{"tagModelId": 2388, "name": "Test Tag"}]
     assert after["tagsAmount"] == 1
     counts = {t["id"]: t["casesCount"] for t in api.get("/api/tags").json()}
     assert counts == {2388: 3, 2389: 1, 2390: 1, 2391: 0}
     swapped = {**after, "formData": [], "tags": [{"tagModelId": 2391, "name": "Test Tag 4"}]}
-    assert api.put(f"/api/cases/{SEED_CASE}", swapped).status_code == 204
+    assert api.put(f"/api/cases/{DOC_CASE}", swapped).status_code == 204
     counts = {t["id"]: t["casesCount"] for t in api.get("/api/tags").json()}
     assert counts == {2388: 2, 2389: 1, 2390: 1, 2391: 1}
     unknown = {**swapped, "tags": [{"tagModelId": 1, "name": "Nope"}]}
-    refused = api.put(f"/api/cases/{SEED_CASE}", unknown)
+    refused = api.put(f"/api/cases/{DOC_CASE}", unknown)
     assert refused.status_code == 400
     assert "case.tags[0].tagModelId" in refused.json()["modelState"]
 
@@ -294,7 +294,7 @@ def test_tags_are_added_by_a_put_and_their_case_counts_follow(api: Api) -> None:
 def test_every_change_adds_a_history_record(tracker: EmulatorHandle, api: Api) -> None:
     case = {**api.case(), "formData": [PRECINCT]}
     case |= {"offenseLocation": "Cincinnati, OH, USA", "tags": [{"tagModelId": 2390, "name": ""}]}
-    assert api.put(f"/api/cases/{SEED_CASE}", case).status_code == 204
+    assert api.put(f"/api/cases/{DOC_CASE}", case).status_code == 204
     assert api.case()["historiesAmount"] == 3
     changes = [h["change"] for h in _history(tracker)]
     assert changes == ["offenseLocation changed", "formData changed", "tags changed"]

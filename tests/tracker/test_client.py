@@ -20,7 +20,7 @@ from trackmock.clients.tracker import (
 )
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import MIKE, SEED_CASE, SEED_ITEM, SEED_NUMBER, Api, admin_item, new_case
+from .helpers import DOC_CASE, DOC_CASE_NUMBER, DOC_ITEM, MIKE, Api, admin_item, new_case
 
 REQUIRED = {"accept", "authorization", "organizationid", "officeid", "statictoken", "content-type"}
 
@@ -44,7 +44,7 @@ def _client(tracker: EmulatorHandle, tmp_path: Path, token: str | None = None) -
 def test_every_call_carries_the_required_headers(
     tracker: EmulatorHandle, client: TrackerClient
 ) -> None:
-    assert client.get_case_by_number(SEED_NUMBER)["id"] == SEED_CASE
+    assert client.get_case_by_number(DOC_CASE_NUMBER)["id"] == DOC_CASE
     client.create_case(new_case())
     for entry in _sent(tracker, "GET") + _sent(tracker, "POST"):
         headers = {name.lower(): value for name, value in entry["request"]["headers"].items()}
@@ -63,22 +63,22 @@ def test_an_edit_is_get_change_put_with_form_data_as_an_array(
     def change(case: dict[str, Any]) -> None:
         case["offenseDescription"] = "Public Intoxication at a shopping mall"
 
-    edited = client.edit_case(SEED_NUMBER, change)
+    edited = client.edit_case(DOC_CASE_NUMBER, change)
     assert edited["formData"] is None  # as read; sent as []
     (put,) = _sent(tracker, "PUT")
     assert put["status"] == 204
     assert b'"formData":[]' in put["request"]["body"].encode().replace(b" ", b"")
-    assert client.get_case(SEED_CASE)["offenseDescription"] == edited["offenseDescription"]
+    assert client.get_case(DOC_CASE)["offenseDescription"] == edited["offenseDescription"]
     assert client.warnings == []
 
 
 @pytest.mark.behaviour("TR-17")
 def test_a_v99_case_is_sent_as_v100(client: TrackerClient) -> None:
-    case = client.get_case_by_number(SEED_NUMBER)
+    case = client.get_case_by_number(DOC_CASE_NUMBER)
     del case["caseOfficerIds"]
     case["caseOfficerId"] = 1
     client.update_case(case)
-    assert client.get_case(SEED_CASE)["caseOfficerIds"] == [1]
+    assert client.get_case(DOC_CASE)["caseOfficerIds"] == [1]
     created = client.create_case({**new_case(), "caseOfficerId": MIKE, "caseOfficerIds": None})
     assert created["caseOfficerIds"] == [MIKE]
 
@@ -88,21 +88,21 @@ def test_form_data_is_checked_against_the_form_then_added(
     tracker: EmulatorHandle, client: TrackerClient
 ) -> None:
     with pytest.raises(FormDataError, match="'9' is not one of"):
-        client.add_form_data(SEED_NUMBER, "Precinct2", {"field8538": "9"})
+        client.add_form_data(DOC_CASE_NUMBER, "Precinct2", {"field8538": "9"})
     with pytest.raises(FormDataError, match="nope is not a field"):
-        client.add_form_data(SEED_NUMBER, 911, {"nope": "1"})
+        client.add_form_data(DOC_CASE_NUMBER, 911, {"nope": "1"})
     assert _sent(tracker, "PUT") == []
-    client.add_form_data(SEED_NUMBER, "Precinct2", {"field8538": "2"})
-    client.add_form_data(SEED_NUMBER, 759, {"field733": "3"})
-    client.add_form_data(SEED_NUMBER, "Precinct2", {"field8538": "4"})  # replaces its entry
-    case = client.get_case_by_number(SEED_NUMBER)
+    client.add_form_data(DOC_CASE_NUMBER, "Precinct2", {"field8538": "2"})
+    client.add_form_data(DOC_CASE_NUMBER, 759, {"field733": "3"})
+    client.add_form_data(DOC_CASE_NUMBER, "Precinct2", {"field8538": "4"})  # replaces its entry
+    case = client.get_case_by_number(DOC_CASE_NUMBER)
     assert sorted((e["formId"], e["data"]) for e in case["formData"]) == [
         (759, '{"field733":"3"}'),
         (911, '{"field8538":"4"}'),
     ]
     assert case["formDataAmount"] == 2
     with pytest.raises(NotFoundError):
-        client.add_form_data(SEED_NUMBER, "No such form", {})
+        client.add_form_data(DOC_CASE_NUMBER, "No such form", {})
     assert client.warnings == []
 
 
@@ -119,14 +119,14 @@ def test_form_data_problems_mirror_the_emulators_check() -> None:
 
 @pytest.mark.behaviour("TR-22")
 def test_a_tag_is_added_by_name_or_id(client: TrackerClient) -> None:
-    client.add_tag(SEED_NUMBER, "Test Tag")
-    client.add_tag(SEED_NUMBER, 2390)
-    client.add_tag(SEED_NUMBER, "Test Tag")  # already there: unchanged
-    case = client.get_case_by_number(SEED_NUMBER)
+    client.add_tag(DOC_CASE_NUMBER, "Test Tag")
+    client.add_tag(DOC_CASE_NUMBER, 2390)
+    client.add_tag(DOC_CASE_NUMBER, "Test Tag")  # already there: unchanged
+    case = client.get_case_by_number(DOC_CASE_NUMBER)
     assert [t["tagModelId"] for t in case["tags"]] == [2388, 2390]
     assert case["tagsAmount"] == 2
     with pytest.raises(NotFoundError):
-        client.add_tag(SEED_NUMBER, "Missing")
+        client.add_tag(DOC_CASE_NUMBER, "Missing")
 
 
 @pytest.mark.behaviour("TR-23", "TR-25", "TR-26")
@@ -153,11 +153,11 @@ def test_persons_on_cases(client: TrackerClient) -> None:
     jane = client.create_person(
         {"firstName": "Jane", "lastName": "Roe", "personTypeId": 3},
         {"line1": "412 York Street", "city": "Newport", "stateId": 18, "addressTypeId": 1},
-        case_id=SEED_CASE,
+        case_id=DOC_CASE,
     )
     john = client.create_person({"firstName": "John", "lastName": "Roe"})
-    client.add_person_to_case(SEED_CASE, john["id"], 1, "Seen leaving")
-    people = client.case_people(SEED_CASE)
+    client.add_person_to_case(DOC_CASE, john["id"], 1, "Seen leaving")
+    people = client.case_people(DOC_CASE)
     assert [(p["person"]["name"], p["type"]) for p in people] == [
         ("Jane Roe", "Witness"),
         ("John Roe", "Suspect"),
@@ -165,11 +165,11 @@ def test_persons_on_cases(client: TrackerClient) -> None:
     with pytest.raises(ConflictError):
         client.create_person({"firstName": "Jane", "lastName": "Roe"})
     with pytest.raises(ConflictError):
-        client.add_person_to_case(SEED_CASE, john["id"], 1)
+        client.add_person_to_case(DOC_CASE, john["id"], 1)
     jane["alias"] = "JR"
     client.update_person(jane)
     assert client.get_person(jane["id"])["alias"] == "JR"
-    assert client.get_case(SEED_CASE)["peopleAmount"] == 2
+    assert client.get_case(DOC_CASE)["peopleAmount"] == 2
 
 
 @pytest.mark.behaviour("TR-08")
@@ -199,7 +199,7 @@ def test_item_history_resumes_from_the_last_good_id(
     assert [(r["seqOrgItemHistoryId"], r["historyType"]) for r in new] == [(3, 1), (4, 2)]
     chain = restarted.chain_of_custody(new[0]["item"]["id"])
     assert [c["transactionType"] for c in chain] == ["Check In"]
-    assert restarted.get_item(SEED_ITEM)["id"] == SEED_ITEM
+    assert restarted.get_item(DOC_ITEM)["id"] == DOC_ITEM
     with pytest.raises(NotFoundError):
         restarted.chain_of_custody(new[0]["historyId"])  # a nested id
     assert client.warnings == restarted.warnings == []
@@ -207,8 +207,8 @@ def test_item_history_resumes_from_the_last_good_id(
 
 def test_the_same_get_waits_a_minute(tracker: EmulatorHandle, client: TrackerClient) -> None:
     started = tracker.clock.now()
-    client.get_case(SEED_CASE)
-    client.get_case(SEED_CASE)
+    client.get_case(DOC_CASE)
+    client.get_case(DOC_CASE)
     client.list_tags()
     assert tracker.clock.now() - started == pytest.approx(61)
     assert client.warnings == []
@@ -224,13 +224,13 @@ def test_refusals_become_typed_errors(
     with pytest.raises(NotFoundError):
         client.get_case_by_number("2018-0521-99")
     with pytest.raises(ConflictError):
-        client.create_case(new_case(SEED_NUMBER))
+        client.create_case(new_case(DOC_CASE_NUMBER))
     with pytest.raises(ForbiddenError, match="organization 2"):
         TrackerClient(
             tracker.url, tracker.credentials["token"], 2, 2, clock=tracker.clock
         ).list_tags()
     with pytest.raises(ValidationError) as invalid:
-        client.update_case({"id": SEED_CASE})
+        client.update_case({"id": DOC_CASE})
     assert "case" in invalid.value.model_state
     raw = Api(tracker)
     for _ in range(11):

@@ -1,5 +1,5 @@
-"""Items (seed 000): no creation through the API (TR-13), the history feed (TR-15), chain of
-custody (TR-16), and the control actions that stand in for SAFE's UI."""
+"""Items (SAFE API Overview): no creation through the API (TR-13), the history feed (TR-15),
+chain of custody (TR-16), and the control actions that stand in for SAFE's UI."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from trackmock.control import ControlError
 from trackmock.core.paths import fixtures_dir
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import MIKE, SEED_CASE, SEED_ITEM, Api, admin_item
+from .helpers import DOC_CASE, DOC_ITEM, MIKE, Api, admin_item
 
 SHELF = {"toLocationId": 501, "toLocation": "Evidence Room/Shelf A1"}
 
@@ -23,7 +23,7 @@ def _feed(api: Api, number: int) -> Any:
 
 @pytest.mark.behaviour("TR-13")
 def test_items_cannot_be_created_through_the_api(api: Api) -> None:
-    for body in ({}, {"description": "Knife", "primaryCaseId": SEED_CASE}, None):
+    for body in ({}, {"description": "Knife", "primaryCaseId": DOC_CASE}, None):
         refused = api.post("/api/items", body)
         assert refused.status_code == 405
         assert "Item entry or Data Import" in refused.json()["message"]
@@ -49,7 +49,7 @@ def test_each_create_and_update_gets_the_next_number(tracker: EmulatorHandle, ap
     assert made["history"]["seqOrgItemHistoryId"] == 3
     assert made["history"]["historyType"] == 1
     assert made["history"]["historyUserName"] == "Jack Sparrow"  # the UI user, not 'API User'
-    assert (item["id"], item["sequentialCaseId"], item["barcode"]) == (SEED_ITEM + 1, 2, "4932606")
+    assert (item["id"], item["sequentialCaseId"], item["barcode"]) == (DOC_ITEM + 1, 2, "4932606")
     assert item["primaryCaseNumber"] == "2018-0521-01"
     assert item["status"] == "Checked In"
     edited = tracker.control.call(
@@ -67,7 +67,7 @@ def test_each_create_and_update_gets_the_next_number(tracker: EmulatorHandle, ap
     assert updated["item"][0]["entity"] == updated["item"][0]["item"]
     assert _feed(api, 5) is None
     case = api.case()
-    assert case["items"] == [SEED_ITEM, item["id"]]
+    assert case["items"] == [DOC_ITEM, item["id"]]
     assert case["nextItemId"] == "3"
 
 
@@ -95,11 +95,11 @@ def test_numbers_are_per_organization(tracker: EmulatorHandle) -> None:
 @pytest.mark.behaviour("TR-16")
 def test_chain_of_custody_by_the_root_item_id(tracker: EmulatorHandle, api: Api) -> None:
     expected = json.loads((fixtures_dir() / "tracker/custody.json").read_text())
-    assert api.get(f"/api/items/{SEED_ITEM}/coc").json() == expected
+    assert api.get(f"/api/items/{DOC_ITEM}/coc").json() == expected
     history = _feed(api, 1)["item"][0]
     nested = api.get(f"/api/items/{history['historyId']}/coc")
     assert nested.status_code == 404
-    assert f"use the root-level item id ({SEED_ITEM})" in nested.json()["message"]
+    assert f"use the root-level item id ({DOC_ITEM})" in nested.json()["message"]
     unknown = api.get("/api/items/2/coc")
     assert unknown.status_code == 404
     assert "not a nested id" in unknown.json()["message"]
@@ -150,17 +150,17 @@ def test_custody_moves_are_recorded_and_change_the_item(tracker: EmulatorHandle,
     [
         ("items", {"item": {"primaryCaseId": 999}}, 400),
         ("items", {"item": {}}, 400),
-        (f"items/{SEED_ITEM}", {"item": {"statusId": 7}}, 400),
-        ("items", {"item": {"primaryCaseId": SEED_CASE, "recoveredById": 999}}, 400),
-        ("items", {"item": {"primaryCaseId": SEED_CASE, "description": 5}}, 400),
-        ("items", {"item": {"primaryCaseId": SEED_CASE}, "userId": 999}, 400),
-        (f"items/{SEED_ITEM}", {"item": {"primaryCaseId": 1}}, 400),
+        (f"items/{DOC_ITEM}", {"item": {"statusId": 7}}, 400),
+        ("items", {"item": {"primaryCaseId": DOC_CASE, "recoveredById": 999}}, 400),
+        ("items", {"item": {"primaryCaseId": DOC_CASE, "description": 5}}, 400),
+        ("items", {"item": {"primaryCaseId": DOC_CASE}, "userId": 999}, 400),
+        (f"items/{DOC_ITEM}", {"item": {"primaryCaseId": 1}}, 400),
         ("items/1", {"item": {}}, 404),
-        (f"items/{SEED_ITEM}/custody", {"transactionType": "Check In", **SHELF}, 400),
-        (f"items/{SEED_ITEM}/custody", {"transactionType": "Transfer", "toUserId": 1}, 400),
-        (f"items/{SEED_ITEM}/custody", {"transactionType": "Check Out"}, 400),
-        (f"items/{SEED_ITEM}/custody", {"transactionType": "Move"}, 400),
-        (f"items/{SEED_ITEM}/custody", {"transactionType": "Lost"}, 400),
+        (f"items/{DOC_ITEM}/custody", {"transactionType": "Check In", **SHELF}, 400),
+        (f"items/{DOC_ITEM}/custody", {"transactionType": "Transfer", "toUserId": 1}, 400),
+        (f"items/{DOC_ITEM}/custody", {"transactionType": "Check Out"}, 400),
+        (f"items/{DOC_ITEM}/custody", {"transactionType": "Move"}, 400),
+        (f"items/{DOC_ITEM}/custody", {"transactionType": "Lost"}, 400),
         ("items/1/custody", {"transactionType": "Move", **SHELF}, 404),
     ],
 )
@@ -171,7 +171,7 @@ def test_bad_control_actions_change_nothing(
     with pytest.raises(ControlError, match=f": {status} "):
         tracker.control.call(method, path, json=body)
     assert _feed(api, 3) is None
-    assert len(api.get(f"/api/items/{SEED_ITEM}/coc").json()) == 2
+    assert len(api.get(f"/api/items/{DOC_ITEM}/coc").json()) == 2
 
 
 def test_an_item_and_the_items_of_a_case(tracker: EmulatorHandle, api: Api) -> None:
@@ -192,20 +192,20 @@ def test_an_item_and_the_items_of_a_case(tracker: EmulatorHandle, api: Api) -> N
     ).json()
     for n in range(5):
         admin_item(tracker, description=f"Item {n}", peopleIds=[person["id"]] if n == 0 else [])
-    item = api.get(f"/api/items/{SEED_ITEM}").json()
+    item = api.get(f"/api/items/{DOC_ITEM}").json()
     assert item == json.loads((fixtures_dir() / "tracker/items.json").read_text())[0]
     with_people = api.get(
-        f"/api/items/{SEED_ITEM + 1}", params={"includePeople": "true", "count": "true"}
+        f"/api/items/{DOC_ITEM + 1}", params={"includePeople": "true", "count": "true"}
     )
     assert with_people.json()["people"] == [person]
     assert with_people.json()["peopleNames"] == ["Jo Doe"]
     assert api.get("/api/items/1").status_code == 404
     page = api.post(
-        f"/api/cases/{SEED_CASE}/items",
+        f"/api/cases/{DOC_CASE}/items",
         {"orderBy": "description", "orderByAsc": False, "pageSize": 2, "pageNumber": 2},
     ).json()
     assert page["totalCount"] == 6
     assert [i["description"] for i in page["entities"]] == ["Item 2", "Item 1"]
-    assert api.post(f"/api/cases/{SEED_CASE}/items", {"pageSize": 101}).status_code == 400
-    assert api.post(f"/api/cases/{SEED_CASE}/items", {"orderBy": "x"}).status_code == 400
+    assert api.post(f"/api/cases/{DOC_CASE}/items", {"pageSize": 101}).status_code == 400
+    assert api.post(f"/api/cases/{DOC_CASE}/items", {"orderBy": "x"}).status_code == 400
     assert api.post("/api/cases/999/items", {}).status_code == 404

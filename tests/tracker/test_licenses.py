@@ -8,7 +8,7 @@ import pytest
 from trackmock.clients.tracker import LicenseError, TrackerClient
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import Api
+from .helpers import Api
 
 NO_LICENSES = "No licenses are available."
 

@@ -9,7 +9,7 @@ import pytest
 from trackmock.core.paths import fixtures_dir
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import MIKE, SEED_CASE, Api
+from .helpers import DOC_CASE, MIKE, Api
 
 JANE = {
     "id": 0,
@@ -46,7 +46,7 @@ def _person(**fields: Any) -> dict[str, Any]:
 
 @pytest.mark.behaviour("TR-10", "TR-12", "TR-27")
 def test_a_person_with_an_address_is_entered_on_a_case(tracker: EmulatorHandle, api: Api) -> None:
-    created = api.post("/api/people", {"person": JANE, "address": HOME, "caseId": SEED_CASE})
+    created = api.post("/api/people", {"person": JANE, "address": HOME, "caseId": DOC_CASE})
     assert created.status_code == 200, created.text
     person = created.json()
     assert person["id"] > 0
@@ -57,7 +57,7 @@ def test_a_person_with_an_address_is_entered_on_a_case(tracker: EmulatorHandle, 
     assert address["id"] > 0
     assert address["line1"] == "412 York Street"
     assert api.get(f"/api/people/{person['id']}").json() == person
-    people = api.get(f"/api/cases/{SEED_CASE}/people").json()
+    people = api.get(f"/api/cases/{DOC_CASE}/people").json()
     assert [(p["personId"], p["typeId"], p["type"]) for p in people] == [
         (person["id"], 3, "Witness")
     ]
@@ -133,25 +133,25 @@ def test_an_entry_to_an_unknown_case_stores_nothing(api: Api) -> None:
 @pytest.mark.behaviour("TR-11", "TR-12")
 def test_an_existing_person_is_put_on_an_existing_case(tracker: EmulatorHandle, api: Api) -> None:
     person = api.post("/api/people", {"person": JANE}).json()
-    assert api.get(f"/api/cases/{SEED_CASE}/people").json() == []
+    assert api.get(f"/api/cases/{DOC_CASE}/people").json() == []
     link = {"personId": person["id"], "typeId": 2, "notes": "Called it in"}
-    added = api.post(f"/api/people/addPersonToCase/{SEED_CASE}", link)
+    added = api.post(f"/api/people/addPersonToCase/{DOC_CASE}", link)
     assert added.status_code == 200, added.text
     assert added.json()["type"] == "Victim"
     assert added.json()["person"] == person
     tracker.clock.advance(61)
-    people = api.get(f"/api/cases/{SEED_CASE}/people").json()
+    people = api.get(f"/api/cases/{DOC_CASE}/people").json()
     assert people == [added.json()]
     assert api.case()["peopleAmount"] == 1
-    again = api.post(f"/api/people/addPersonToCase/{SEED_CASE}", link)
+    again = api.post(f"/api/people/addPersonToCase/{DOC_CASE}", link)
     assert again.status_code == 409
     assert api.post("/api/people/addPersonToCase/999", link).status_code == 404
     assert (
-        api.post(f"/api/people/addPersonToCase/{SEED_CASE}", {**link, "personId": 1}).status_code
+        api.post(f"/api/people/addPersonToCase/{DOC_CASE}", {**link, "personId": 1}).status_code
         == 404
     )
     assert (
-        api.post(f"/api/people/addPersonToCase/{SEED_CASE}", {**link, "typeId": 99}).status_code
+        api.post(f"/api/people/addPersonToCase/{DOC_CASE}", {**link, "typeId": 99}).status_code
         == 400
     )
     assert api.get("/api/cases/999/people").status_code == 404

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import SEED_CASE, SEED_NUMBER, Api, new_case
+from .helpers import DOC_CASE, DOC_CASE_NUMBER, Api, new_case
 
 WARNING = "X-Polling-Warning"
 DISABLED = "This account has been disabled for polling the API more than once a minute."
@@ -24,7 +24,7 @@ def _token_state(tracker: EmulatorHandle, token: str) -> dict[str, Any]:
 def test_a_repeated_get_within_a_minute_is_answered_with_a_warning(
     tracker: EmulatorHandle, api: Api
 ) -> None:
-    path = f"/api/cases/{SEED_CASE}"
+    path = f"/api/cases/{DOC_CASE}"
     first = api.get(path)
     assert first.status_code == 200
     assert WARNING not in first.headers
@@ -50,7 +50,7 @@ def test_posts_and_puts_never_count(tracker: EmulatorHandle, api: Api) -> None:
     case = api.case()
     case["formData"] = []
     for n in range(15):
-        assert api.put(f"/api/cases/{SEED_CASE}", case).status_code == 204
+        assert api.put(f"/api/cases/{DOC_CASE}", case).status_code == 204
         assert api.post("/api/cases/search", {}).status_code == 200
         assert api.post("/api/cases", new_case(f"2025-{n:04d}")).status_code == 200
     assert _token_state(tracker, tracker.credentials["token"])["violations"] == 0
@@ -116,8 +116,8 @@ def test_the_rule_is_configurable(make_emulator: Any) -> None:
 
 GET_PATHS = [
     "/api/tags",
-    f"/api/cases/{SEED_CASE}",
-    f"/api/cases/getByNumber?value={SEED_NUMBER}",
+    f"/api/cases/{DOC_CASE}",
+    f"/api/cases/getByNumber?value={DOC_CASE_NUMBER}",
     "/api/items/seqOrgItemHistoryId/1",
     "/api/forms?formType=Cases",
 ]

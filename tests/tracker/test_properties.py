@@ -23,7 +23,7 @@ from hypothesis.stateful import (
 from trackmock.clients.tracker import TrackerClient
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import MIKE, SEED_CASE, SEED_ITEM, Api
+from .helpers import DOC_CASE, DOC_ITEM, MIKE, Api
 
 FIXTURE_RECORDS = 2
 LOCATIONS = [(501, "Evidence Room/Shelf A1"), (504, "Vault/Drawer 1"), (505, "Lab/Intake")]
@@ -43,7 +43,7 @@ class FeedMachine(RuleBasedStateMachine):
         self.client = self._client()
         self.produced = list(range(1, FIXTURE_RECORDS + 1))
         self.seen: list[int] = []
-        self.checked_out: dict[int, bool] = {SEED_ITEM: False}
+        self.checked_out: dict[int, bool] = {DOC_ITEM: False}
         self.clients: list[TrackerClient] = [self.client]
 
     def _client(self) -> TrackerClient:
@@ -64,7 +64,7 @@ class FeedMachine(RuleBasedStateMachine):
     def create_item(self, location: tuple[int, str], user: int) -> int:
         body = {
             "item": {
-                "primaryCaseId": SEED_CASE,
+                "primaryCaseId": DOC_CASE,
                 "locationId": location[0],
                 "fullLocation": location[1],
             },
@@ -202,7 +202,7 @@ def test_any_case_put_round_trips(tracker: EmulatorHandle, changes: dict[str, An
     tracker.reset()
     api = Api(tracker)
     before = api.case()
-    answer = api.put(f"/api/cases/{SEED_CASE}", {**before, **changes})
+    answer = api.put(f"/api/cases/{DOC_CASE}", {**before, **changes})
     assert answer.status_code == 204, answer.text
     after = api.case(changes["caseNumber"])
     for field, sent in changes.items():
@@ -246,7 +246,7 @@ def test_bad_case_bodies_are_refused_and_change_nothing(
     tracker.reset()
     api = Api(tracker)
     before = api.case()
-    answer = api.put(f"/api/cases/{SEED_CASE}", {**before, "formData": [], field: value})
+    answer = api.put(f"/api/cases/{DOC_CASE}", {**before, "formData": [], field: value})
     assert answer.status_code in (204, 400, 409), answer.text
     if answer.status_code != 204:
         assert "message" in answer.json() or "autoDispoErrors" in answer.json()

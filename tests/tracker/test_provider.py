@@ -12,11 +12,11 @@ from trackmock.core.contracts import Contract
 from trackmock.core.paths import contracts_dir, fixtures_dir
 from trackmock.core.settings import CoreSettings, SettingsError
 from trackmock.pytest_plugin import EmulatorHandle
-from trackmock.tracker import create_emulator
-from trackmock.tracker.provider import TrackerProvider
 from trackmock.tracker.settings import TrackerSettings
+from trackmock.vendors import create_emulator
 
-from .conftest import Api
+from ..vendor_docs import limitations
+from .helpers import Api
 
 FOLDER = contracts_dir() / "tracker"
 CONTRACT = Contract.from_path(FOLDER / "openapi.yaml")
@@ -47,7 +47,8 @@ FIXTURE_SCHEMAS = {
 
 @pytest.mark.parametrize("contract", [CONTRACT, ADMIN], ids=["api", "admin"])
 def test_every_operation_has_a_handler(contract: Contract) -> None:
-    missing = [op for op in contract.operations if not callable(getattr(TrackerProvider, op, None))]
+    provider = create_emulator("tracker", CoreSettings()).provider
+    missing = [op for op in contract.operations.values() if provider.handler_for(op) is None]
     assert missing == []
 
 
@@ -61,12 +62,11 @@ def test_the_contracts_are_valid_openapi(name: str) -> None:
 
 
 def test_the_limitations_name_every_inferred_operation_and_record() -> None:
-    doc = TrackerProvider.__doc__ or ""
-    assert doc.startswith("LIMITATIONS")
+    doc = limitations("tracker")
     inferred = [op.id for op in CONTRACT.operations.values() if op.extensions.get("x-inferred")]
     assert inferred == ["listCasePeople", "createItem"]
     for name in inferred:
-        assert f"``{name}``" in doc
+        assert f"`{name}`" in doc
     for path in sorted((FOLDER / "schemas").glob("*.json")):
         schema = json.loads(path.read_text())
         if schema.get("x-inferred"):
@@ -100,11 +100,11 @@ def test_credentials_name_the_documented_login_values(tracker: EmulatorHandle) -
 def test_settings_are_checked_by_name_and_type() -> None:
     core = CoreSettings()
     with pytest.raises(SettingsError, match=r"settings\.tracker: unknown key"):
-        create_emulator(core, {"polling": True})
+        create_emulator("tracker", core, {"polling": True})
     with pytest.raises(SettingsError, match=r"settings\.tracker\.polling_violations_to_disable"):
-        create_emulator(core, {"polling_violations_to_disable": "ten"})
+        create_emulator("tracker", core, {"polling_violations_to_disable": "ten"})
     with pytest.raises(SettingsError, match="auto_disposition_scope"):
-        create_emulator(core, {"auto_disposition_scope": "everything"})
+        create_emulator("tracker", core, {"auto_disposition_scope": "everything"})
     defaults = TrackerSettings()
     assert (defaults.polling_repeat_window, defaults.polling_violations_to_disable) == (60.0, 10)
     assert defaults.polling_violation_window == 3600.0
@@ -135,8 +135,8 @@ def test_importing_and_building_the_emulator_leaves_faker_alone() -> None:
     code = (
         "import sys\n"
         "from trackmock.core.settings import CoreSettings\n"
-        "from trackmock.tracker import create_emulator\n"
-        "create_emulator(CoreSettings(), {})\n"
+        "from trackmock.vendors import create_emulator\n"
+        "create_emulator('tracker', CoreSettings())\n"
         "assert 'faker' not in sys.modules, 'faker was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -172,7 +172,7 @@ def test_volume_loads_generated_items_with_their_feed(make_emulator: Any) -> Non
     assert (record["historyType"], record["seqOrgItemHistoryId"]) == (1, 302)
     assert api.get("/api/items/seqOrgItemHistoryId/303").status_code == 204
     cases = api.post("/api/cases/search", {"pageSize": 100}).json()
-    assert cases["count"] == 7  # the seed's and six generated
+    assert cases["count"] == 7  # the documents' case and six generated
     item_id = record["item"]["id"]
     assert api.get(f"/api/items/{item_id}/coc").json()[0]["transactionType"] == "Check In"
     same = Api(make_emulator("tracker", tracker={"volume": 300, "volume_items_per_case": 50}))

@@ -6,7 +6,7 @@ import pytest
 from trackmock.control import ControlError
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import Api
+from .helpers import Api
 
 
 def test_records_created_and_changed_behind_the_api_show_in_it(

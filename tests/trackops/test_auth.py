@@ -1,7 +1,7 @@
 """TLS only, basic auth with ``{username}/token``, accounts by subdomain (TO-01, 02, 14, 15).
 
 The auth matrix runs over every collection of the contract: each way of being refused gets
-its own status and message, and the seed's user gets in.
+its own status and message, and the vendor document's user gets in.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 import requests
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import SAM, TOKEN, Api, contract, error_of
+from .helpers import SAM, TOKEN, Api, contract, error_of
 
 CONTINENTAL = ("op/token", "5f2c8e1a-7b3d-4c9e-a6f0-2d8b1e4c7a93")
 MARLOWE = ("pmarlowe/token", "a7e4b2c9-3f1d-4e8a-9b6c-0c5d7e2f1a84")

@@ -21,7 +21,7 @@ from trackmock.clients.trackops import (
 )
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import TOKEN, Api, make_client
+from .helpers import TOKEN, Api, make_client
 
 
 def _api_calls(trackops: EmulatorHandle) -> list[dict[str, Any]]:

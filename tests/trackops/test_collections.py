@@ -11,7 +11,7 @@ from trackmock.pytest_plugin import EmulatorHandle
 from trackmock.trackops import collections
 from trackmock.trackops.catalog import load_catalog
 
-from .conftest import SAM, Api, contract, error_of
+from .helpers import SAM, Api, contract, error_of
 
 SEED_OBJECTS = {
     "Cases": "cases",
@@ -47,7 +47,7 @@ SEED_OBJECTS = {
     "Tasks": "tasks",
     "Tracking Categories": "tracking_categories",
 }
-"""The seed's object list (TO-13) and each object's collection path."""
+"""The vendor document's object list (TO-13) and each object's collection path."""
 
 
 def _add(trackops: EmulatorHandle, collection: str, count: int, **values: Any) -> list[int]:

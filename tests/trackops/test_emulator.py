@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import pytest
@@ -11,16 +10,17 @@ from trackmock.core.contracts import read_document
 from trackmock.core.settings import CoreSettings, SettingsError
 from trackmock.fixtures.trackops.generate import generate
 from trackmock.pytest_plugin import EmulatorHandle
-from trackmock.trackops import create_emulator, provider
 from trackmock.trackops.catalog import load_catalog
+from trackmock.vendors import create_emulator
 
-from .conftest import CONTRACT_PATH, FIXTURES, SAM, Api, contract
+from ..vendor_docs import limitations
+from .helpers import CONTRACT_PATH, FIXTURES, SAM, Api, contract
 
 
 @pytest.fixture(scope="module")
 def plain() -> Any:
     """An emulator object (not served) for checks of its wiring."""
-    return create_emulator(CoreSettings(clock_frozen=True), {"plain_http": True})
+    return create_emulator("trackops", CoreSettings(clock_frozen=True), {"plain_http": True})
 
 
 def test_every_operation_of_both_contracts_has_a_handler(plain: Any) -> None:
@@ -28,7 +28,7 @@ def test_every_operation_of_both_contracts_has_a_handler(plain: Any) -> None:
     assert len(operations) == 74
     admin = plain.admin.vendor_contract
     for operation in [*operations, *admin.operations.values()]:
-        assert callable(getattr(plain.provider, operation.id, None)), operation.id
+        assert callable(plain.provider.handler_for(operation)), operation.id
 
 
 def test_the_control_actions_name_every_store(plain: Any) -> None:
@@ -40,9 +40,8 @@ def test_the_control_actions_name_every_store(plain: Any) -> None:
     assert {path.stem for path in FIXTURES.glob("*.json")} - stores == {"accounts", "lookups"}
 
 
-def test_the_provider_states_its_limitations() -> None:
-    doc = inspect.getdoc(provider) or ""
-    assert "LIMITATIONS" in doc
+def test_the_vendor_page_states_the_limitations() -> None:
+    doc = limitations("trackops")
     for inferred in ("Sixteen objects", "error body", "download link", "201"):
         assert inferred in doc
 
@@ -61,7 +60,7 @@ def test_the_provider_states_its_limitations() -> None:
 )
 def test_bad_settings_are_refused_by_name(section: dict[str, Any], words: str) -> None:
     with pytest.raises(SettingsError, match=words):
-        create_emulator(CoreSettings(), section)
+        create_emulator("trackops", CoreSettings(), section)
 
 
 @pytest.mark.behaviour("TO-01")
@@ -77,12 +76,12 @@ def test_plain_http_is_only_served_when_asked(make_emulator: Any, tmp_path: Any)
 
 
 def test_the_generator_is_seeded_exact_and_consistent(plain: Any) -> None:
-    fixtures = plain.provider.fixtures
+    fixtures = plain.provider.fixture_files
     made = generate(
-        5000, seed=7, fixtures=fixtures.records, lookups=fixtures.lookups, end=1740132000.0
+        5000, seed=7, fixture_records=fixtures.records, lookups=fixtures.lookups, end=1740132000.0
     )
     again = generate(
-        5000, seed=7, fixtures=fixtures.records, lookups=fixtures.lookups, end=1740132000.0
+        5000, seed=7, fixture_records=fixtures.records, lookups=fixtures.lookups, end=1740132000.0
     )
     assert made == again
     assert sum(len(rows) for rows in made.values()) == 5000

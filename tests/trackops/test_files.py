@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import Api, error_of
+from .helpers import Api, error_of
 
 
 def _link(api: Api, file_id: int = 1) -> str:

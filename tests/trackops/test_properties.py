@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from trackmock.clients.trackops import TrackopsCache
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import Api, make_client
+from .helpers import Api, make_client
 from .test_auth import COLLECTIONS, CONTINENTAL
 
 SHARED = settings(

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import TOKEN, Api, error_of
+from .helpers import TOKEN, Api, error_of
 
 CLIENTS = "/api/v1/clients"
 

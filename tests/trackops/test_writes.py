@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from trackmock.pytest_plugin import EmulatorHandle
 
-from .conftest import TOKEN, Api, contract, error_of
+from .helpers import TOKEN, Api, contract, error_of
 
 NCHARLES = ("ncharles/token", TOKEN)
 NOW = "2025-02-21T10:00:01Z"

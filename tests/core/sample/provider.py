@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +56,20 @@ class TickSession:
         return self.next_tick
 
 
-class SampleProvider(Provider):
+@dataclass(frozen=True)
+class SampleSettings:
+    """The sample vendor has no settings of its own."""
+
+
+class SampleProvider(Provider[SampleSettings]):
     name = "sample"
     error = JsonErrorShape(
         lambda status, message, **details: {"message": message, "status": status}
     )
+    settings_class = SampleSettings
 
-    def __init__(self, emulator: Any) -> None:
-        super().__init__(emulator)
+    def __init__(self, emulator: Any, settings: SampleSettings) -> None:
+        super().__init__(emulator, settings)
         encode_shape = self.contract.shape(self.contract.schema_uri("schemas/Widget.json"))
         import orjson
 
@@ -95,9 +102,6 @@ class SampleProvider(Provider):
             raise self.error(
                 429, "too many requests", headers={"Retry-After": decision.retry_after_header}
             )
-
-    def asyncapi_contract(self) -> Path:
-        return HERE / "asyncapi.yaml"
 
     def sockets(self) -> dict[str, Any]:
         return {"/api/feed": self._feed}
@@ -134,18 +138,18 @@ class SampleProvider(Provider):
         return Reply(body=record, status=201)
 
     def getWidget(self, call: Call) -> dict[str, Any]:
-        found = self.store.tenant(1).widgets.get(call.path["id"])
+        found = self.store.tenant(1).widgets.get(call.path_params["id"])
         if found is None:
-            raise self.error(404, f"no widget {call.path['id']}")
+            raise self.error(404, f"no widget {call.path_params['id']}")
         return found
 
     def countWidgets(self, call: Call) -> dict[str, Any]:
         return {"count": len(self.store.tenant(1).widgets)}
 
     def deleteWidget(self, call: Call) -> None:
-        if self.store.tenant(1).widgets.get(call.path["id"]) is None:
-            raise self.error(404, f"no widget {call.path['id']}")
-        self.store.tenant(1).widgets.delete(call.path["id"])
+        if self.store.tenant(1).widgets.get(call.path_params["id"]) is None:
+            raise self.error(404, f"no widget {call.path_params['id']}")
+        self.store.tenant(1).widgets.delete(call.path_params["id"])
 
     def ping(self, call: Call) -> dict[str, Any]:
         return {"pong": True}

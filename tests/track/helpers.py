@@ -1,4 +1,5 @@
-"""Helpers of the Track tests: logins, sockets and the seed's users (fixtures/track/README.md)."""
+"""Helpers of the Track tests: logins, sockets and the Track API guide's users
+(fixtures/track/README.md)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from trackmock.pytest_plugin import EmulatorHandle
 from websockets.sync.client import ClientConnection, connect
 
 ACCOUNT = ("account@yourdomain.de", "9ejKJJAYKw3VCWev")
-"""User 1: the 2020 records (§3.2) and the quickstart guide's second run (§4.6, §4.7)."""
+"""User 1: the 2020 records (Track API guide 3.2) and the quickstart guide's second run
+(4.6 Reports, 4.7 Updating Entities)."""
 API_USER = ("api-user@safectory.com", "Qs7vTrackApiUser")
-"""User 2: the quickstart guide's first run (§3.6, §4.2-§4.5)."""
+"""User 2: the quickstart guide's first run (Track API guide 3.6 Retrieve Beacon RSSI, 4.2 to
+4.5)."""
 
 INITIAL_KINDS = ["devices", "beacons", "positions", "webSessionTimeout"]
 WAIT = 5.0

@@ -1,6 +1,6 @@
 """Write docs/settings.md from the settings classes themselves, so the two never disagree.
 
-python -m trackmock.settings_doc > docs/settings.md
+python -m tools.settings_doc > docs/settings.md
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def render() -> str:
         "  ping_interval: 5",
         "```",
         "",
-        "This file is generated: `python -m trackmock.settings_doc > docs/settings.md`.",
+        "This file is generated: `python -m tools.settings_doc > docs/settings.md`.",
     ]
     for section, module, name in SECTIONS:
         cls = getattr(importlib.import_module(module), name)

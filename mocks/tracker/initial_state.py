@@ -1,25 +1,35 @@
-"""The starting state: the documents' records from ``fixtures/tracker/``, and generated volume.
+"""The starting state: the fixture files (``fixtures/tracker/``, the documents' records) and
+the generated volume, loaded into a (just reset) store.
 
 Fixture files are read once per emulator; every reset loads fresh copies, each passed
-through its schema (so a field added to a schema appears in every record).
+through its schema (so a field added to a schema appears in every record). The volume
+generator (``fixtures/tracker/generate.py``) imports Faker, so it is imported only when a
+volume is asked for; its records are stored through the same code as API calls and control
+actions, so they obey the same rules.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from trackmock.core.store import Record
 
+from ..core.store import Record
+from .rules import Principal
 from .store import Account
 
 if TYPE_CHECKING:
-    from .provider import TrackerProvider
-    from .store import Organization
+    from ..core.contracts import Contract
+    from .cases import Cases
+    from .items import Items
+    from .settings import TrackerSettings
+    from .store import Organization, TrackerStore
 
-SEED_ORGANIZATION = 1
-"""The seed's organization: the auto-disposition group files are its lists."""
+DOCUMENTED_ORGANIZATION = 1
+"""The organization of the vendor documents' records: the auto-disposition group files are its
+lists."""
 ACCESS_TYPE_FILES = {
     1: "autoDispositionGroupsList",
     3: "autoDispositionGroupsUpdate",
@@ -66,10 +76,11 @@ class Lookups:
         return LOOKUP_PATHS[name]
 
 
-def load_fixtures(provider: TrackerProvider) -> None:
+def load_initial_state(
+    store: TrackerStore, files: FixtureFiles, contract: Contract, settings: TrackerSettings
+) -> None:
     """Fill the (just reset) store from the fixture files and the settings."""
-    files, store, build = provider.files, provider.store, provider.contract.build
-    settings = provider.settings
+    build = contract.build
     for given in files.records("organizations"):
         org = store.tenant(given["id"])
         record = build("schemas/Organization.json", given)
@@ -103,28 +114,22 @@ def load_fixtures(provider: TrackerProvider) -> None:
     for tag in files.records("tags"):
         owner(tag).tags.put(tag["id"], build("schemas/Tag.json", tag))
     for org in store.tenants():
-        _access_groups(provider, org)
-    _load_cases_and_items(provider)
-    if settings.volume:
-        from .volume import load_volume
-
-        load_volume(provider, settings.volume)
+        _access_groups(org, files, contract)
+    _load_cases_and_items(store, files, contract)
 
 
-def _access_groups(provider: TrackerProvider, org: Organization) -> None:
-    """Groups per access type: the seed's lists for its organization, else every group."""
+def _access_groups(org: Organization, files: FixtureFiles, contract: Contract) -> None:
+    """Groups per access type: the documents' lists for their organization, else every group."""
     for access_type, name in ACCESS_TYPE_FILES.items():
-        if org.id == SEED_ORGANIZATION:
-            records = provider.files.records(name)
+        if org.id == DOCUMENTED_ORGANIZATION:
+            records = files.records(name)
         else:
             records = [{"id": g["id"], "text": g["name"]} for g in org.groups]
-        org.access_groups[access_type] = [
-            provider.contract.build("schemas/IdText.json", r) for r in records
-        ]
+        org.access_groups[access_type] = [contract.build("schemas/IdText.json", r) for r in records]
 
 
-def _load_cases_and_items(provider: TrackerProvider) -> None:
-    files, store, build = provider.files, provider.store, provider.contract.build
+def _load_cases_and_items(store: TrackerStore, files: FixtureFiles, contract: Contract) -> None:
+    build = contract.build
     for case in files.records("cases"):
         org = store.tenant(case["organizationId"])
         record = build("schemas/Case.json", case)
@@ -152,3 +157,38 @@ def _load_cases_and_items(provider: TrackerProvider) -> None:
         org.custody.put(record["id"], build("schemas/CustodyRecord.json", record))
         org.custody_of.setdefault(record["itemId"], []).append(record["id"])
         store.sequences.skip_past("custody", record["id"])
+
+
+def _generator() -> ModuleType:
+    # Imported here, not at the top: it imports Faker, which only volume runs need.
+    from ..fixtures.tracker import generate
+
+    return generate
+
+
+def load_volume(
+    store: TrackerStore, settings: TrackerSettings, *, seed: int, cases: Cases, items: Items
+) -> None:
+    """Add ``settings.volume`` generated items, on generated cases, to the documents'
+    organization, created by its org admin through the same rules as API calls."""
+    org = store.tenant(DOCUMENTED_ORGANIZATION)
+    account = next(
+        a
+        for a in store.accounts.values()
+        if a.token["organizationId"] == org.id and a.token["orgAdmin"]
+    )
+    user = org.users.get(account.token["userId"])
+    assert user is not None
+    principal = Principal(account.token, account, org, user["officeId"], user)
+    offense_types = sorted(org.settings) or list(org.record["offenseTypeIds"])
+    data = _generator().generate(
+        seed,
+        settings.volume,
+        items_per_case=settings.volume_items_per_case,
+        officer_ids=sorted(u["id"] for u in org.users),
+        offense_type_ids=offense_types,
+    )
+    case_ids = [cases.create(principal, body)["id"] for body in data["cases"]]
+    for values in data["items"]:
+        values["primaryCaseId"] = case_ids[values.pop("case")]
+        items.create(org, values, settings.ui_user_id, check=False)

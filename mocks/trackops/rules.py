@@ -1,9 +1,11 @@
-"""Who is calling: the account (by the Host's first label) and the user (by HTTP basic auth).
+"""Who may call, and how often: the account (by the Host's first label), the user (by HTTP
+basic auth), and the rate limit.
 
-Seed 001: basic auth with the username ``{username}/token`` and the company API token; only
-active Full Access employees; Limited Access employees and client contacts are refused; API
-access must be activated for the account. The order of the checks and each message follow
-the contract's ``info.description`` and its 401/403 examples (all inferred).
+The Trackops API overview: basic auth with the username ``{username}/token`` and the company
+API token; only active Full Access employees; Limited Access employees and client contacts are
+refused; API access must be activated for the account; about 1 request per second, else 429.
+The order of the checks and each message follow the contract's ``info.description`` and its
+401/403/429 examples (all inferred).
 """
 
 from __future__ import annotations
@@ -13,11 +15,19 @@ import binascii
 import hmac
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import HttpError
+from ..core.ratelimit import Policy, RateLimiter
+from .errors import trackops_error
 from .store import Account
+
+if TYPE_CHECKING:
+    from ..core.clock import Clock
+    from ..core.emulator import Call
+    from .settings import TrackopsSettings
+    from .store import TrackopsStore
 
 TOKEN_SUFFIX = "/token"
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="Trackops API"'}
@@ -101,3 +111,62 @@ def authenticate(account: Account, header: str | None, refuse: Refuse) -> Princi
     if reason is not None:
         raise refuse(403, reason)
     return Principal(account, username, user["name"], user.get("staff_id"))
+
+
+@dataclass
+class Gate:
+    """The account, the caller and the rate limit of each request to one Trackops emulator.
+
+    Args:
+        default_subdomain: the account of a Host without a subdomain.
+    """
+
+    store: TrackopsStore
+    settings: TrackopsSettings
+    clock: Clock
+    default_subdomain: str
+    limiter: RateLimiter | None = field(init=False)
+    """Requests per credential (None: no limit)."""
+
+    def __post_init__(self) -> None:
+        limit, period = self.settings.rate_limit, self.settings.rate_period
+        self.limiter = RateLimiter(self.clock, Policy(limit, period)) if limit else None
+
+    def reset(self) -> None:
+        if self.limiter is not None:
+            self.limiter.reset()
+
+    def account_of(self, call: Call) -> Account:
+        """The account the Host names (404 when there is none)."""
+        host = call.request.headers.get("Host", "")
+        subdomain = subdomain_of(host, self.default_subdomain)
+        account = self.store.account(subdomain)
+        if account is None:
+            raise trackops_error(404, f"Not Found: no account for subdomain '{subdomain}'")
+        return account
+
+    def authenticate(self, call: Call) -> Principal:
+        account = self.account_of(call)
+        return authenticate(account, call.request.headers.get("Authorization"), trackops_error)
+
+    def admit(self, call: Call) -> None:
+        """The rate limit, per credential (per address for the download link)."""
+        if self.limiter is None:
+            return
+        principal = call.principal
+        if principal is not None:
+            key: Any = (principal.account.subdomain, principal.username)
+        else:
+            # The download link is its own credential: limit by the caller's address.
+            key = ("link", call.request.remote_addr)
+        decision = self.limiter.hit(key)
+        if not decision.allowed:
+            limit, period = self.settings.rate_limit, self.settings.rate_period
+            per = "second" if period == 1 else f"{period:g} seconds"
+            wait = decision.retry_after_header
+            raise trackops_error(
+                429,
+                f"Too Many Requests: the API allows {limit} request{'s' * (limit != 1)} per "
+                f"{per}; retry after {wait} second{'s' * (wait != '1')}",
+                headers={"Retry-After": wait},
+            )

@@ -1,0 +1,178 @@
+"""The Track socket (``/api/socket``): the endpoint, the frames it sends, and the fan-out of
+changes to every open socket of every user who sees them.
+
+The Track API guide (3 Approach 1: WebSocket): on connect every device, beacon and latest
+position is pushed once, then only changes. The socket's timing rules (PING, pong, the
+session-timeout frame) are ``feed.py``'s, without I/O. A change is encoded once; every socket
+gets the same strings, so a push to 1 000 sockets costs 1 000 queue puts, not 1 000 encodings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import InitVar, dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+import orjson
+
+from ..core.websocket import drive
+from .errors import NO_SESSION, track_error
+from .feed import FeedSession, PingRule
+from .records import frame_key
+from .rules import COOKIE
+
+if TYPE_CHECKING:
+    from ..core.clock import Clock
+    from ..core.contracts import Contract
+    from ..core.websocket import SocketConnection
+    from .rules import Gate
+    from .settings import TrackSettings
+    from .store import TrackStore
+
+FRAME_KINDS = ("devices", "beacons", "positions")
+
+
+class Socket(Protocol):
+    def push(self, change: object) -> None: ...
+
+    def close_soon(self, code: int = 1000) -> None: ...
+
+
+class Hub:
+    """Open sockets by user id."""
+
+    def __init__(self) -> None:
+        self._by_user: dict[int, set[Socket]] = {}
+
+    def join(self, user_id: int, socket: Socket) -> None:
+        self._by_user.setdefault(user_id, set()).add(socket)
+
+    def leave(self, user_id: int, socket: Socket) -> None:
+        sockets = self._by_user.get(user_id)
+        if sockets is not None:
+            sockets.discard(socket)
+            if not sockets:
+                del self._by_user[user_id]
+
+    def publish(self, user_ids: Iterable[int], frames: tuple[str, ...]) -> int:
+        """Push ``frames`` to every socket of these users; returns how many sockets got them."""
+        count = 0
+        for user_id in user_ids:
+            for socket in self._by_user.get(user_id, ()):
+                socket.push(frames)
+                count += 1
+        return count
+
+    def close_all(self, code: int) -> None:
+        for sockets in list(self._by_user.values()):
+            for socket in list(sockets):
+                socket.close_soon(code)
+
+
+@dataclass
+class TrackSocket:
+    """The socket endpoint of one Track emulator, and the pushes of its changes.
+
+    Args:
+        contract: the contract the frames are shaped by.
+        gate: the sessions (the socket opens on the ``JSESSIONID`` cookie only).
+    """
+
+    contract: InitVar[Contract]
+    store: TrackStore
+    settings: TrackSettings
+    clock: Clock
+    gate: Gate
+    hub: Hub = field(init=False, default_factory=Hub)
+    keys: dict[str, str] = field(init=False)
+    """Frame kind → the key its frame schema requires."""
+    timeout_frame: str = field(init=False)
+
+    def __post_init__(self, contract: Contract) -> None:
+        self.keys = {
+            name: frame_key(contract, f"schemas/{name.capitalize()}Frame.json")
+            for name in FRAME_KINDS
+        }
+        self._ping_shape = contract.shape(contract.schema_uri("schemas/PingFrame.json"))
+        timeout_ref = "schemas/WebSessionTimeoutFrame.json"
+        timeout_shape = contract.shape(contract.schema_uri(timeout_ref))
+        self.timeout_frame = orjson.dumps(
+            timeout_shape.shape({frame_key(contract, timeout_ref): [self.settings.session_timeout]})
+        ).decode()
+
+    # -- frames --------------------------------------------------------------------------------
+
+    def frame(self, kind: str, encodings: list[bytes]) -> str:
+        """A ``{"<kind>": [...]}`` frame of already encoded records."""
+        return (b'{"' + self.keys[kind].encode() + b'":[' + b",".join(encodings) + b"]}").decode()
+
+    def _ping_frame(self, message: str) -> str:
+        return orjson.dumps(self._ping_shape.shape({"status": [{"message": message}]})).decode()
+
+    def _snapshot(self, user_id: int) -> list[str]:
+        """The initial push: devices, beacons, each device's latest position."""
+        store = self.store
+        device_ids = store.user_devices.get(user_id, [])
+        return [
+            self.frame("devices", [store.devices.encoded(d) for d in device_ids]),
+            self.frame(
+                "beacons", [store.beacons.encoded(b) for b in store.user_beacons.get(user_id, [])]
+            ),
+            self.frame(
+                "positions",
+                [store.positions.encoded(store.latest[d]) for d in device_ids if d in store.latest],
+            ),
+        ]
+
+    # -- pushes --------------------------------------------------------------------------------
+
+    def push_device(self, device_id: int, *extra: str) -> None:
+        """The device (then ``extra`` frames) to every user who sees it."""
+        store = self.store
+        frames = (self.frame("devices", [store.devices.encoded(device_id)]), *extra)
+        self.hub.publish(store.device_viewers.get(device_id, ()), frames)
+
+    def push_beacon(self, beacon_id: int) -> None:
+        store = self.store
+        frame = self.frame("beacons", [store.beacons.encoded(beacon_id)])
+        self.hub.publish(store.beacon_viewers.get(beacon_id, ()), (frame,))
+
+    def wake(self, user_ids: Iterable[int]) -> None:
+        """Make these users' sockets look at their session's end again."""
+        self.hub.publish(user_ids, ())
+
+    def close_all(self, code: int) -> None:
+        self.hub.close_all(code)
+
+    # -- the endpoint ----------------------------------------------------------------------------
+
+    async def serve(self, connection: SocketConnection) -> None:
+        """One socket, from the cookie check to its close."""
+        session = self.gate.session(connection.cookies.get(COOKIE), self.clock.now())
+        if session is None:
+            refusal = track_error(503, NO_SESSION)
+            await connection.reject(refusal.status, refusal.body, refusal.content_type)
+            return
+        await connection.accept()
+        settings, user_id = self.settings, session.user_id
+        timeout = settings.session_timeout
+        feed = FeedSession(
+            snapshot=lambda: self._snapshot(user_id),
+            rule=PingRule(
+                settings.ping_interval, settings.missed_pings_before_close, settings.ping_close_code
+            ),
+            new_uuid=lambda: str(uuid.uuid4()),
+            ping_frame=self._ping_frame,
+            timeout_frame=self.timeout_frame,
+            session_ends_at=(
+                (lambda: session.ends_at(timeout))
+                if settings.session_timeout_frame == "expiry"
+                else None
+            ),
+        )
+        self.hub.join(user_id, connection)
+        try:
+            await drive(connection, feed, self.clock)
+        finally:
+            self.hub.leave(user_id, connection)

@@ -1,0 +1,1 @@
+"""Generators of the repository's reference documents (run from the repository root)."""
