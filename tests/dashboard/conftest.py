@@ -35,10 +35,12 @@ def emulators(served: Served) -> Iterator[Served]:
     served.check()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Debian's Chromium, headless, with a fresh profile; skipped (or failed, when
-    ``TRACKMOCK_BROWSER_TESTS=required``) where it is missing."""
+    ``TRACKMOCK_BROWSER_TESTS=required``) where it is missing. Module-scoped: Playwright's sync
+    API keeps an event loop running on the main thread while it is open, which would stop later
+    tests from calling ``asyncio.run``."""
     missing = browser_missing()
     if missing:
         if os.environ.get(REQUIRED) == "required":
