@@ -487,6 +487,7 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str, Any]]]
 
 
 def _listeners(args: argparse.Namespace) -> list[Listener]:
+    from .core.emulator import link_siblings
     from .core.server import Listener
     from .vendors import create_emulator
 
@@ -502,6 +503,7 @@ def _listeners(args: argparse.Namespace) -> list[Listener]:
                 tls=emulator.tls.context if emulator.tls else None,
             )
         )
+    link_siblings([listener.emulator for listener in listeners])
     return listeners
 
 

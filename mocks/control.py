@@ -36,12 +36,16 @@ class ControlClient:
 
         ``params`` go into the query string (``path`` among them: ``method`` and ``path`` are
         positional-only so that ``journal(path=...)`` works)."""
+        response = self._send(method, path, json, params)
+        return None if response.status_code == 204 or not response.content else response.json()
+
+    def _send(self, method: str, path: str, json: Any, params: dict[str, Any]) -> requests.Response:
         url = f"{self.base_url}/__admin/{path.lstrip('/')}"
         query = {k: v for k, v in params.items() if v is not None}
         response = self.http.request(method, url, json=json, params=query, timeout=30)
         if response.status_code >= 400:
             raise ControlError(f"{method} {url}: {response.status_code} {response.text}")
-        return None if response.status_code == 204 or not response.content else response.json()
+        return response
 
     def health(self) -> dict[str, Any]:
         return self.call("GET", "health")
@@ -78,6 +82,44 @@ class ControlClient:
     def conformance(self) -> dict[str, Any]:
         """Socket frames sent and checked against the contract since the emulator started."""
         return self.call("GET", "conformance")
+
+    # -- what the dashboard reads (docs/dashboard.md) ------------------------------------------
+
+    def emulators(self) -> dict[str, Any]:
+        """This emulator and the others served beside it: URLs, credentials, CA."""
+        return self.call("GET", "emulators")
+
+    def ca_certificate(self, vendor: str) -> str:
+        """The PEM text of ``vendor``'s CA (an emulator serving TLS, this one or a sibling)."""
+        return self._send("GET", f"emulators/{vendor}/ca", None, {}).text
+
+    def state_tables(self) -> list[dict[str, Any]]:
+        """The tables of the emulator's state, with their sizes."""
+        return self.call("GET", "state")["tables"]
+
+    def state_page(
+        self, table: str, *, offset: int = 0, limit: int = 50, order: str | None = None
+    ) -> dict[str, Any]:
+        """One page of a state table: ``{total, offset, limit, order, rows: [{key, record}]}``."""
+        return self.call("GET", f"state/{table}", offset=offset, limit=limit, order=order)
+
+    def state_record(self, table: str, key: Any) -> dict[str, Any]:
+        """One record with the records that belong with it: ``{key, record, related}``."""
+        return self.call("GET", f"state/{table}/{key}")
+
+    def actions(self) -> list[dict[str, Any]]:
+        """The control actions that take input, described for a form."""
+        return self.call("GET", "actions")["actions"]
+
+    def socket_frames(
+        self, *, connection: int | None = None, since: int | None = None, limit: int = 200
+    ) -> dict[str, Any]:
+        """Socket connections and frames, each frame checked against the AsyncAPI document."""
+        return self.call("GET", "sockets/frames", connection=connection, since=since, limit=limit)
+
+    def check_drift(self, har: dict[str, Any]) -> dict[str, Any]:
+        """``trackmock check``'s JSON report (with a ``verdict``) for a HAR document."""
+        return self.call("POST", "drift", json=har)
 
 
 class ControlClock:

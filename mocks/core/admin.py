@@ -37,12 +37,17 @@ class AdminApi:
         self.contract = Contract.from_path(contracts_dir() / "admin" / "openapi.yaml")
         vendor_doc = emulator.provider.admin_contract()
         self.vendor_contract = Contract.from_path(vendor_doc) if vendor_doc else None
+        from ..dashboard.api import Dashboard
+
+        self.dashboard = Dashboard(emulator)
+        """Handlers of the calls the dashboard page needs (``trackmock.dashboard``)."""
 
     # -- hooks ---------------------------------------------------------------------------
 
     def handler_for(self, operation: Operation) -> Handler | None:
-        """The method named by the operationId of a control API operation."""
-        handler = getattr(self, operation.id, None)
+        """The method named by the operationId of a control API operation (here, or on the
+        dashboard's handlers)."""
+        handler = getattr(self, operation.id, None) or getattr(self.dashboard, operation.id, None)
         return handler if callable(handler) else None
 
     def authenticate(self, call: Call) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from .journal import JOURNAL_NOTES
 from .websocket import Receive, Send, SocketConnection
 
 if TYPE_CHECKING:
@@ -67,10 +68,11 @@ class EmulatorAsgi:
                 return
             if fault is not None:
                 status, headers, payload = self._forced(fault)
+                scope[JOURNAL_NOTES] = {"note": f"status forced by fault {fault.id}"}
             else:
                 status, headers, payload = self._call_flask(scope, body)
         if not control or emulator.settings.journal_admin:
-            self._journal(scope, body, status, headers, payload)
+            self._journal(scope, body, status, headers, payload, **scope.get(JOURNAL_NOTES, {}))
         await send(
             {
                 "type": "http.response.start",
@@ -121,6 +123,7 @@ class EmulatorAsgi:
         headers: list[tuple[str, str]],
         payload: bytes,
         note: str = "",
+        **notes: Any,
     ) -> None:
         self.emulator.journal.record(
             "http",
@@ -134,6 +137,7 @@ class EmulatorAsgi:
             response_headers=headers,
             response_body=payload,
             note=note,
+            **notes,
         )
 
     async def _websocket(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -221,6 +225,7 @@ def _environ(scope: dict[str, Any], body: bytes) -> dict[str, Any]:
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
         "CONTENT_LENGTH": str(len(body)),
+        JOURNAL_NOTES: scope.setdefault(JOURNAL_NOTES, {}),
     }
     for raw_name, raw_value in scope["headers"]:
         name = raw_name.decode("latin-1").upper().replace("-", "_")

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
     from .contracts import Operation
 
-_TEXT_MEDIA = ("text/plain", "text/csv")
+
+def _is_json(media: str) -> bool:
+    return media == "application/json" or media.endswith("+json")
 
 
 @dataclass
@@ -82,7 +84,7 @@ def check_http_response(operation: Operation, response: Response) -> list[str]:
     schema = contents[documented]
     if schema is None:
         return []
-    if media.startswith(_TEXT_MEDIA):
+    if not _is_json(media):
         value: Any = body.decode("utf-8", "replace")
     else:
         try:
@@ -97,7 +99,8 @@ def check_http_response(operation: Operation, response: Response) -> list[str]:
 
 class MessageCatalog:
     """The messages of an AsyncAPI 3 document, by name, with their payload schemas; ``sent``
-    names those of its ``send`` operations (None when it declares no operations)."""
+    names those of its ``send`` operations and ``received`` those of its ``receive`` ones (None
+    when it declares no operations)."""
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
@@ -111,16 +114,21 @@ class MessageCatalog:
             if isinstance(resolved, dict) and "payload" in resolved:
                 self.payloads[name] = f"{resolved_loc}/{pointer_escape('payload')}"
         operations = contract.document.get("operations") or {}
-        self.sent: list[str] | None = None
-        if operations:
-            self.sent = sorted(
+
+        def names(action: str) -> list[str] | None:
+            if not operations:
+                return None
+            return sorted(
                 {
                     by_location[contract.deref(ref, contract.location("operations", name))[1]]
                     for name, operation in operations.items()
-                    if operation.get("action") == "send"
+                    if operation.get("action") == action
                     for ref in operation.get("messages", [])
                 }
             )
+
+        self.sent = names("send")
+        self.received = names("receive")
 
     def match(self, value: Any, names: list[str] | None = None) -> tuple[str | None, list[str]]:
         """The first message (of ``names``, or of all) whose payload ``value`` satisfies,
@@ -137,14 +145,21 @@ class MessageCatalog:
 def check_frame(catalog: MessageCatalog, text: str, names: list[str] | None = None) -> list[str]:
     """Whether a text frame sent by the server is one of the messages it documents sending
     (``names``, else the catalog's ``send`` messages, else any)."""
+    return classify_frame(catalog, text, names or catalog.sent)[1]
+
+
+def classify_frame(
+    catalog: MessageCatalog, text: str, names: list[str] | None
+) -> tuple[str | None, list[str]]:
+    """The message (of ``names``, or of all) a text frame is, else None and why it is none."""
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
         value = text
-    name, reasons = catalog.match(value, names or catalog.sent)
+    name, reasons = catalog.match(value, names)
     if name is not None:
-        return []
-    return [
+        return name, []
+    return None, [
         f"frame {text[:120]!r}: Received an undocumented message / Documented: "
         + "; ".join(reasons)
     ]

@@ -31,12 +31,13 @@ from .conformance import FrameAudit
 from .contracts import Contract, Operation, concrete_siblings
 from .errors import JSON, ErrorShape, HttpError, admin_error
 from .faults import Faults
-from .journal import Journal
+from .journal import JOURNAL_NOTES, Journal
 from .settings import CoreSettings
 from .validation import Parsed, Problem, parse_request
 
 if TYPE_CHECKING:
     from .conformance import MessageCatalog
+    from .state_tables import StateTable
     from .tls import ServerTls
     from .websocket import SocketConnection
 
@@ -80,6 +81,13 @@ class Call:
     principal: Any = None
     response_headers: dict[str, str] = field(default_factory=dict)
     """Headers any step adds to the response (a warning, a cookie)."""
+    rules: list[dict[str, str]] = field(default_factory=list)
+    """The rules that fired on this request (``fire``); the journal keeps them."""
+
+    def fire(self, rule: str, detail: str) -> None:
+        """Note that ``rule`` (a vendor's polling rule, a rate limit ...) acted on this request,
+        and how; the journal entry of the request lists it."""
+        self.rules.append({"rule": rule, "detail": detail})
 
     @property
     def now(self) -> float:
@@ -188,6 +196,10 @@ class ProviderHooks(PipelineHooks, Protocol):
         """Stop background work (called when the server stops)."""
         ...
 
+    def state_tables(self) -> list[StateTable]:
+        """The vendor's state as tables the control API pages through (the dashboard)."""
+        ...
+
 
 class Provider(Generic[SettingsT]):
     """A vendor: its rules (the hooks of ``ProviderHooks``) and its handlers.
@@ -273,6 +285,9 @@ class Provider(Generic[SettingsT]):
     def shutdown(self) -> None:
         pass
 
+    def state_tables(self) -> list[StateTable]:
+        return []
+
 
 class Emulator:
     """A vendor's API, its state and the control API, ready to be served.
@@ -308,6 +323,8 @@ class Emulator:
         self.handler_errors: list[str] = []
         self.frame_audit = FrameAudit()
         self.base_url = ""
+        self.siblings: list[Emulator] = []
+        """The other emulators served by the same process (``trackmock serve``)."""
         if vendor_settings is None:
             vendor_settings = provider_class.settings_class()
         self.provider: ProviderHooks = provider_class(self, vendor_settings)
@@ -408,6 +425,9 @@ class Emulator:
         # context proxy on every read.
         current = request.environ["werkzeug.request"]
         call = Call(operation, current, self, path_args)
+        notes = current.environ.get(JOURNAL_NOTES)
+        if notes is not None:
+            notes.update(operation=operation.id, rules=call.rules)
         try:
             if operation.secured:
                 call.principal = hooks.authenticate(call)
@@ -420,6 +440,7 @@ class Emulator:
                 reject_unknown_query=self.reject_unknown_query,
             )
             if problems:
+                call.fire("contract", "; ".join(p.describe() for p in problems))
                 raise hooks.invalid(call, problems)
             if handler is None:
                 raise hooks.error(
@@ -441,7 +462,7 @@ class Emulator:
         else:
             response.headers.pop("Content-Type", None)
         if self.settings.check_responses:
-            self._check_response(operation, response)
+            self._check_response(operation, response, call)
         return response
 
     def _reply(self, operation: Operation, result: Any) -> Reply:
@@ -460,10 +481,11 @@ class Emulator:
             return body
         return operation.contract.shape(schema).shape(body)
 
-    def _check_response(self, operation: Operation, response: Response) -> None:
+    def _check_response(self, operation: Operation, response: Response, call: Call) -> None:
         from .conformance import check_http_response
 
         for message in check_http_response(operation, response):
+            call.fire("response-contract", message)
             self.violations.append(
                 {
                     "kind": "response",
@@ -564,3 +586,10 @@ def create_emulator(
     settings = from_mapping(provider_class.settings_class, section, f"settings.{name}")
     folder = (contracts or contracts_dir()) / name
     return Emulator(provider_class, folder / "openapi.yaml", core, settings, clock=clock)
+
+
+def link_siblings(emulators: list[Emulator]) -> None:
+    """Let each of the emulators one process serves know the others (the dashboard lists
+    them, their URLs and credentials, on every emulator's page)."""
+    for emulator in emulators:
+        emulator.siblings = [other for other in emulators if other is not emulator]

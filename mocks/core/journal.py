@@ -15,6 +15,9 @@ Headers = list[tuple[str, str]] | list[tuple[bytes, bytes]]
 """As the server or the app gave them: ASGI's raw byte pairs, or text pairs."""
 
 KINDS = ("http", "ws-open", "ws-in", "ws-out", "ws-close")
+JOURNAL_NOTES = "trackmock.journal"
+"""WSGI environ key of a dict the pipeline fills for the request's entry: ``operation``
+(its operationId) and ``rules`` (what fired on it, ``Call.fire``)."""
 
 
 @dataclass(slots=True)
@@ -32,6 +35,10 @@ class Entry:
     response_body: bytes = b""
     connection: int | None = None
     note: str = ""
+    operation: str = ""
+    """The operationId that handled the request (empty: no operation matched it)."""
+    rules: list[dict[str, str]] = field(default_factory=list)
+    """Rules that fired on the request: ``{"rule", "detail"}``."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -44,6 +51,10 @@ class Entry:
         }
         if self.kind == "http":
             out["status"] = self.status
+            if self.operation:
+                out["operation"] = self.operation
+            if self.rules:
+                out["rules"] = list(self.rules)
             out["request"] = {"headers": _headers(self.request_headers), **_body(self.request_body)}
             out["response"] = {
                 "headers": _headers(self.response_headers),

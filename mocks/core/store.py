@@ -106,12 +106,14 @@ class Table(Generic[K]):
 
     def slice(self, start: int, stop: int, *, reverse: bool = False) -> list[Record]:
         """Records at positions [start, stop) in insertion order, or counted from the end."""
+        return [self._rows[key] for key in self.key_slice(start, stop, reverse=reverse)]
+
+    def key_slice(self, start: int, stop: int, *, reverse: bool = False) -> list[K]:
+        """Keys at positions [start, stop) in insertion order, or counted from the end."""
         if reverse:
             total = len(self._order)
-            keys = self._order[max(total - stop, 0) : max(total - start, 0)][::-1]
-        else:
-            keys = self._order[start:stop]
-        return [self._rows[key] for key in keys]
+            return self._order[max(total - stop, 0) : max(total - start, 0)][::-1]
+        return self._order[start:stop]
 
     def encoded(self, key: K) -> bytes:
         """The record's encoding (built by the table's encoder, then cached)."""

@@ -23,7 +23,7 @@ import orjson
 from ..core.contracts import documented_media
 from . import events as ev
 from .client_side import check_request
-from .inputs import RECEIVED, Exchange, Frame, InputError, read_captures
+from .inputs import RECEIVED, Capture, Exchange, Frame, InputError, read_captures
 from .match import Matcher
 from .values import (
     MISSING_FIELD,
@@ -339,10 +339,22 @@ def _success_status(operation: Operation) -> int | None:
 
 def run_check(bundle: Bundle, paths: list[Path], redactor: Redactor, emit: Emit) -> None:
     """Check every capture in ``paths``; raises ``InputError`` for an unusable one."""
+    inputs = tuple(map(str, paths))
+    check_captures(bundle, inputs, read_captures(paths, redactor), redactor, emit)
+
+
+def check_captures(
+    bundle: Bundle,
+    inputs: tuple[str, ...],
+    captures: Iterable[Capture],
+    redactor: Redactor,
+    emit: Emit,
+) -> None:
+    """Check ``captures`` (read from ``inputs``) as ``run_check`` does."""
     started = time.perf_counter()
     checker = Checker(bundle, redactor)
-    emit(ev.Started("check", bundle.label, tuple(map(str, paths))))
-    for capture in read_captures(paths, redactor):
+    emit(ev.Started("check", bundle.label, inputs))
+    for capture in captures:
         emit(ev.InputRead(capture.source, capture.count))
         for exchange in capture.exchanges:
             for event in checker.exchange(exchange):

@@ -93,7 +93,12 @@ def read_captures(paths: list[Path], redactor: Redactor) -> Iterator[Capture]:
 
 
 def _file(path: Path, redactor: Redactor) -> Capture:
-    data = path.read_bytes()
+    return read_capture(path, path.read_bytes(), redactor)
+
+
+def read_capture(path: Path, data: bytes, redactor: Redactor) -> Capture:
+    """One capture from its bytes (HAR, a JSON body, curl output); ``path`` names it (a file
+    read, or an upload's file name)."""
     head = data.lstrip()[:1]
     if head in (b"{", b"["):
         try:

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 Emit = Callable[[ev.Event], None]
 PING_INTERVAL = 30.0
-"""Track sends a PING every 30 s (Track API guide 3.3 Ping/Pong Mechanism): a socket open that long must see one."""
+"""Track sends a PING every 30 s (Track API guide 3.3 Ping/Pong Mechanism): a socket open that
+long must see one."""
 PING_GRACE = 10.0
 """Real seconds to wait for a PING that is due when the socket time is up (a hang guard: the
 emulator's clock can move faster than its frames arrive)."""

@@ -16,6 +16,7 @@ import orjson
 from ..core.emulator import Call, Provider, Reply, SocketHandler
 from ..core.errors import HttpError
 from ..core.paths import fixtures_dir
+from ..core.state_tables import StateTable
 from ..core.store import Table
 from .admin import TrackAdmin
 from .errors import LOGIN_FAILED, NOT_UPGRADE, own_refusal, track_error
@@ -78,6 +79,9 @@ class TrackProvider(Provider[TrackSettings]):
                 now=self.clock.now(),
             )
 
+    def state_tables(self) -> list[StateTable]:
+        return self.store.state_tables()
+
     def credentials(self) -> dict[str, Any]:
         """The first fixture user as ``email``/``password``; the others as
         ``<name>_email``/``<name>_password`` (``api_user_email`` …)."""
@@ -108,6 +112,7 @@ class TrackProvider(Provider[TrackSettings]):
     def createSession(self, call: Call) -> Reply:
         user = self.gate.login(call.body.get("email"), call.body.get("password"), call.now)
         if user is None:
+            call.fire("login", LOGIN_FAILED)
             raise track_error(401, LOGIN_FAILED)
         session_id = secrets.token_hex(16).upper()
         self.store.sessions[session_id] = WebSession(session_id, user["id"], call.now)

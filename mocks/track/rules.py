@@ -78,16 +78,23 @@ class Gate:
             # The socket reads only the cookie, and Jetty answers a missing user with 503.
             session = self.session(call.request.cookies.get(COOKIE), call.now)
             if session is None:
+                call.fire("session", f"{self._why_no_session(call)}: the upgrade answers 503")
                 raise track_error(503, NO_SESSION)
             user = self.store.users.get(session.user_id)
         else:
             user = self.caller(call)
         if user is None:
+            call.fire("session", self._why_no_session(call))
             headers = {}
             if call.request.headers.get("X-Requested-With") != "XMLHttpRequest":
                 headers["WWW-Authenticate"] = 'Basic realm="api"'
             raise track_error(401, NOT_LOGGED_IN, headers=headers)
         return user
+
+    def _why_no_session(self, call: Call) -> str:
+        if call.request.cookies.get(COOKIE):
+            return f"the {COOKIE} cookie names no live session (logged out, or timed out)"
+        return f"no {COOKIE} cookie (and no valid HTTP Basic credentials)"
 
     def check_device(self, user_id: int, device_id: int) -> None:
         """Refuse (400, as Traccar does) a device the user does not see."""

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..core.state_tables import StateTable
 from ..core.store import Sequences, Table
 
 if TYPE_CHECKING:
@@ -88,6 +89,16 @@ class TrackStore:
                 self.device_events,
             ):
                 index.clear()
+
+    def state_tables(self) -> list[StateTable]:
+        """The tables the control API pages through (positions and events newest first)."""
+        return [
+            StateTable("devices", "Devices", "", self.devices),
+            StateTable("beacons", "Beacons", "", self.beacons),
+            StateTable("positions", "Positions", "", self.positions, newest_first=True),
+            StateTable("events", "Events", "", self.events, newest_first=True),
+            StateTable("users", "Users", "", self.users),
+        ]
 
     # -- users and permissions -----------------------------------------------------------
 

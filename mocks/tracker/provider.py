@@ -15,6 +15,7 @@ import orjson
 from ..core.emulator import Call, Provider, Reply
 from ..core.errors import HttpError
 from ..core.paths import fixtures_dir
+from ..core.state_tables import StateTable
 from ..core.store import Record
 from .admin import TrackerAdmin
 from .cases import Cases, case_view, renamed_fields
@@ -160,6 +161,9 @@ class TrackerProvider(Provider[TrackerSettings]):
                     )
                     for form_type, model in FORM_TYPES.items()
                 }
+
+    def state_tables(self) -> list[StateTable]:
+        return self.store.state_tables()
 
     def credentials(self) -> dict[str, Any]:
         tokens = self.files.records("tokens")

@@ -5,6 +5,7 @@
 the bearer token (TR-01), the StaticToken header (TR-03), a disabled account (TR-07), Accept
 (TR-04) and Content-Type on GETs (TR-05) in strict mode, the organization and office
 (TR-02), then a license (TR-06). ``Gate.admit`` applies the polling rule to GETs (TR-07).
+Each rule that acts on a request says so (``Call.fire``): the journal lists it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..core.errors import HttpError
 from ..core.store import Record
 from .errors import DENIED, DISABLED, NO_LICENSES, forbidden, tracker_error
 
@@ -42,8 +44,14 @@ class Principal:
         return int(self.token["userId"])
 
 
-def _denied(reason: str) -> Exception:
-    return tracker_error(401, f"{DENIED} {reason}")
+def _denied(call: Call, reason: str) -> HttpError:
+    return _refused(call, "authentication", tracker_error(401, f"{DENIED} {reason}"))
+
+
+def _refused(call: Call, rule: str, refusal: HttpError) -> HttpError:
+    """``refusal``, noted on the call as what ``rule`` did."""
+    call.fire(rule, str(refusal))
+    return refusal
 
 
 @dataclass
@@ -65,31 +73,38 @@ class Gate:
         headers = call.request.headers
         scheme, _, token = headers.get("Authorization", "").strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise _denied("Send Authorization: Bearer <static token>.")
+            raise _denied(call, "Send Authorization: Bearer <static token>.")
         static = headers.get("StaticToken")
         if (static is None and self.strict) or (
             static is not None and static.strip().lower() != "true"
         ):
-            raise _denied("Send StaticToken: true to use a static token.")
+            raise _denied(call, "Send StaticToken: true to use a static token.")
         account = self.store.accounts.get(token.strip())
         if account is None:
-            raise _denied("The bearer token is not a known static token.")
+            raise _denied(call, "The bearer token is not a known static token.")
         record = account.token
         if record["userId"] in self.store.disabled_users:
-            raise forbidden(DISABLED)
+            raise _refused(call, "polling-rule", forbidden(DISABLED))
         if self.strict:
             self._check_media_headers(call)
         org = self.store.organization(record["organizationId"])
         user = None if org is None else org.users.get(record["userId"])
         if org is None or user is None:
-            raise _denied("The token's user no longer exists.")
+            raise _denied(call, "The token's user no longer exists.")
         org_id = self._header_int(call, "OrganizationId", record["organizationId"])
         if org_id != org.id:
-            raise forbidden(f"The user has no access to organization {org_id}.")
+            raise _refused(
+                call, "organization", forbidden(f"The user has no access to organization {org_id}.")
+            )
         office_id = self._header_int(call, "OfficeId", user["officeId"])
         if office_id not in org.offices:
-            raise forbidden(f"Office {office_id} is not an office of organization {org.id}.")
-        self._take_license(record, org)
+            raise _refused(
+                call,
+                "organization",
+                forbidden(f"Office {office_id} is not an office of organization {org.id}."),
+            )
+        if not self._take_license(record, org):
+            raise _refused(call, "licenses", forbidden(NO_LICENSES))
         return Principal(record, account, org, office_id, user)
 
     def _check_media_headers(self, call: Call) -> None:
@@ -100,17 +115,22 @@ class Gate:
                 for part in request.headers.get("Accept", "").split(",")
             ]
             if "application/json" not in accepted:
-                raise tracker_error(400, "Accept: application/json is required.")
+                raise _refused(
+                    call,
+                    "strict-headers",
+                    tracker_error(400, "Accept: application/json is required."),
+                )
         if (
             self.settings.require_get_content_type
             and request.method == "GET"
             and request.mimetype not in _GET_CONTENT_TYPES
         ):
-            raise tracker_error(
+            refusal = tracker_error(
                 400,
                 "Content-Type: application/x-www-form-urlencoded is required "
                 "(the API overview lists it for every call).",
             )
+            raise _refused(call, "strict-headers", refusal)
 
     def _header_int(self, call: Call, name: str, fallback: int) -> int:
         raw = call.request.headers.get(name)
@@ -118,7 +138,8 @@ class Gate:
             return fallback
         if raw is None or not _POSITIVE_INT.fullmatch(raw):
             message = f"The {name} header is required and must be a positive integer."
-            raise tracker_error(400, "The request is invalid.", modelState={name: [message]})
+            refusal = tracker_error(400, "The request is invalid.", modelState={name: [message]})
+            raise _refused(call, "organization", refusal)
         return int(raw)
 
     # -- licenses (TR-06) ----------------------------------------------------------------------
@@ -137,16 +158,18 @@ class Gate:
             if now - seen >= idle:
                 del org.license_holders[user_id]
 
-    def _take_license(self, token: Record, org: Organization) -> None:
+    def _take_license(self, token: Record, org: Organization) -> bool:
+        """Whether the token's user holds a license now (False: the pool is exhausted)."""
         if token["reservedLicense"]:
-            return
+            return True
         self.release_idle(org)
         holders = org.license_holders
         user_id = token["userId"]
         pool = org.record["licenseCount"]
         if user_id not in holders and len(holders) + len(self.reserved_users(org)) >= pool:
-            raise forbidden(NO_LICENSES)
+            return False
         holders[user_id] = self.clock.now()
+        return True
 
     # -- the polling rule (TR-07) ----------------------------------------------------------
 
@@ -195,6 +218,7 @@ class Gate:
         else:
             warning += " or the account will be disabled"
         call.response_headers[WARNING_HEADER] = warning
+        call.fire("polling-rule", warning)
 
     def enable(self, user_id: int) -> None:
         """Re-enable a disabled account and forget its violations (control API)."""

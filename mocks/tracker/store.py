@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from ..core.contracts import Contract
+from ..core.state_tables import StateTable, newest
 from ..core.store import Record, Store, Table, Tenant
 
 
@@ -107,6 +108,27 @@ class Organization(Tenant):
         user = None if user_id is None else self.users.get(user_id)
         return None if user is None else f"{user['firstName']} {user['lastName']}"
 
+    def state_tables(self) -> list[StateTable]:
+        """This organization's tables as the control API pages through them."""
+        group = f"Organization {self.id}"
+        name = f"org{self.id}."
+        return [
+            StateTable(name + "cases", "Cases", group, self.cases),
+            StateTable(name + "items", "Items", group, self.items, related=self.item_related),
+            StateTable(name + "history", "Item history feed", group, self.history, True),
+            StateTable(name + "custody", "Chain of custody", group, self.custody, True),
+            StateTable(name + "people", "People", group, self.people),
+            StateTable(name + "users", "Users", group, self.users),
+            StateTable(name + "tags", "Tags", group, self.tags),
+        ]
+
+    def item_related(self, item_id: int) -> dict[str, list[bytes]]:
+        """An item's feed records (newest first) and its custody records (oldest first)."""
+        return {
+            "History feed": newest(self.history, lambda record: record["item"]["id"] == item_id),
+            "Chain of custody": [self.custody.encoded(i) for i in self.custody_of.get(item_id, [])],
+        }
+
 
 @dataclass
 class Account:
@@ -142,3 +164,7 @@ class TrackerStore(Store[Organization]):
     def organization(self, org_id: int) -> Organization | None:
         """The organization if it exists (never makes one)."""
         return self.tenant(org_id) if self.has_tenant(org_id) else None
+
+    def state_tables(self) -> list[StateTable]:
+        orgs = sorted(self.tenants(), key=lambda org: org.id)
+        return [table for org in orgs for table in org.state_tables()]

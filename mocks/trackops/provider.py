@@ -20,6 +20,7 @@ from ..core.emulator import Call, Handler, Provider, Reply
 from ..core.errors import HttpError
 from ..core.paths import fixtures_dir
 from ..core.settings import SettingsError
+from ..core.state_tables import StateTable
 from ..core.store import Record
 from ..core.tls import DEFAULT_NAMES, ServerTls, make_server_tls
 from . import collections
@@ -196,6 +197,9 @@ class TrackopsProvider(Provider[TrackopsSettings]):
                 shapes=self.shapes,
             )
         return self._volume
+
+    def state_tables(self) -> list[StateTable]:
+        return self.store.state_tables()
 
     def credentials(self) -> dict[str, Any]:
         account = self.store.account(self.default_subdomain)

@@ -5,7 +5,8 @@ The Trackops API overview: basic auth with the username ``{username}/token`` and
 API token; only active Full Access employees; Limited Access employees and client contacts are
 refused; API access must be activated for the account; about 1 request per second, else 429.
 The order of the checks and each message follow the contract's ``info.description`` and its
-401/403/429 examples (all inferred).
+401/403/429 examples (all inferred). Each refusal is noted on the call (``Call.fire``), so the
+journal says which rule refused a request.
 """
 
 from __future__ import annotations
@@ -142,12 +143,19 @@ class Gate:
         subdomain = subdomain_of(host, self.default_subdomain)
         account = self.store.account(subdomain)
         if account is None:
-            raise trackops_error(404, f"Not Found: no account for subdomain '{subdomain}'")
+            message = f"Not Found: no account for subdomain '{subdomain}'"
+            call.fire("account", message)
+            raise trackops_error(404, message)
         return account
 
     def authenticate(self, call: Call) -> Principal:
         account = self.account_of(call)
-        return authenticate(account, call.request.headers.get("Authorization"), trackops_error)
+
+        def refuse(status: int, message: str, **details: Any) -> HttpError:
+            call.fire("api-access" if status == 403 else "authentication", message)
+            return trackops_error(status, message, **details)
+
+        return authenticate(account, call.request.headers.get("Authorization"), refuse)
 
     def admit(self, call: Call) -> None:
         """The rate limit, per credential (per address for the download link)."""
@@ -164,9 +172,9 @@ class Gate:
             limit, period = self.settings.rate_limit, self.settings.rate_period
             per = "second" if period == 1 else f"{period:g} seconds"
             wait = decision.retry_after_header
-            raise trackops_error(
-                429,
+            message = (
                 f"Too Many Requests: the API allows {limit} request{'s' * (limit != 1)} per "
-                f"{per}; retry after {wait} second{'s' * (wait != '1')}",
-                headers={"Retry-After": wait},
+                f"{per}; retry after {wait} second{'s' * (wait != '1')}"
             )
+            call.fire("rate-limit", message)
+            raise trackops_error(429, message, headers={"Retry-After": wait})

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from ..core.state_tables import StateTable
 from ..core.store import Record, Store, Table, Tenant
 from .catalog import Catalog, RecordType
 
@@ -109,3 +110,16 @@ class TrackopsStore(Store[Account]):
         if not self.has_tenant(subdomain):
             return None
         return self.tenant(subdomain)
+
+    def state_tables(self) -> list[StateTable]:
+        """Every account's collections, as the control API pages through them."""
+        return [
+            StateTable(
+                f"{account.subdomain}.{name}",
+                record_type.title,
+                f"Account {account.subdomain}",
+                account.table(name),
+            )
+            for account in sorted(self.tenants(), key=lambda account: account.subdomain)
+            for name, record_type in sorted(self.catalog.records.items())
+        ]

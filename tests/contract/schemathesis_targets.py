@@ -265,6 +265,8 @@ CONTROL_BEYOND_SCHEMA = (
     BeyondSchema(r"id cannot change", "Trackops: a record keeps its id"),
     BeyondSchema(r"no user ", "Track: an e-mail names a user"),
     BeyondSchema(r"no such device or beacon", "Track: ids in a body name records"),
+    BeyondSchema(r"is not a user of organization", "Tracker: the acting user is the item's org's"),
+    BeyondSchema(r"not (device|beacon) fields", "Track: a change names fields of its record"),
 )
 
 
