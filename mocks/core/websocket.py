@@ -5,19 +5,27 @@ time and what happened (opened, a client text, a pushed change, a tick) and retu
 to send. ``drive`` does the I/O: it waits for client frames, pushed changes, the session's
 next deadline on the emulator clock, or a close request, whichever comes first. Tests move
 the clock instead of sleeping.
+
+Sending never waits for a client: frames go to the server's buffer for that socket
+(``wschannel``). A client that falls more than ``socket_send_buffer_bytes`` behind is closed
+with 1008, and one with more than ``socket_queue_events`` events waiting with 1013, so a
+client that never reads cannot make memory grow. A change pushed to many sockets as
+``Frames`` is encoded once and written to each socket in one write.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .clock import Clock, wait_until
+from .wschannel import CHANNEL_KEY, encode_text_frames
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -47,6 +55,22 @@ class SocketSession(Protocol):
         ...
 
 
+class Frames(tuple[str, ...]):
+    """The text frames of one change, encoded once for every socket that gets them.
+
+    Push a ``Frames`` to many sockets: when a session passes it on unchanged (its ``pushed``
+    returns the same strings), each socket gets the shared encoding in one write.
+    """
+
+    @functools.cached_property
+    def wire(self) -> bytes:
+        return encode_text_frames(self)
+
+
+def _passed_on(frames: Sequence[str], change: Frames) -> bool:
+    return len(frames) == len(change) and all(a is b for a, b in zip(frames, change, strict=True))
+
+
 @dataclass(frozen=True)
 class _Event:
     kind: str
@@ -66,13 +90,18 @@ class SocketConnection:
             (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])
         ]
         self.cookies = _cookies(self.header("cookie") or "")
-        self.supports_reject = "websocket.http.response" in scope.get("extensions", {})
+        extensions = scope.get("extensions") or {}
+        self.supports_reject = "websocket.http.response" in extensions
         self.accepted = False
         self.closed = False
         self._receive = receive
         self._send = send
+        self._channel = extensions.get(CHANNEL_KEY)
         self._events: asyncio.Queue[_Event] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
+        settings = emulator.settings
+        self._send_limit = settings.socket_send_buffer_bytes
+        self._queue_limit = settings.socket_queue_events
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -123,14 +152,33 @@ class SocketConnection:
         await self._send({"type": "websocket.http.response.body", "body": body})
 
     async def send_text(self, text: str) -> None:
-        if self.closed:
+        await self.send_frames([text])
+
+    async def send_frames(self, frames: Sequence[str], shared: Frames | None = None) -> None:
+        """Send text frames in one write (``shared``: the same frames, already encoded)."""
+        if self.closed or not frames:
             return
-        self.emulator.journal.record(
-            "ws-out", path=self.path, connection=self.id, response_body=text.encode("utf-8")
-        )
-        self.emulator.check_frame(text)
+        channel = self._channel
+        if channel is not None and channel.buffered() > self._send_limit:
+            await self.close(1008, f"the client is more than {self._send_limit} bytes behind")
+            return
+        emulator = self.emulator
+        for text in frames:
+            emulator.journal.record(
+                "ws-out", path=self.path, connection=self.id, response_body=text.encode("utf-8")
+            )
+            emulator.check_frame(text)
+        if channel is None:
+            await self._send_each(frames)
+            return
+        emulator.frame_audit.sent += len(frames)
+        channel.write_frames(shared.wire if shared is not None else encode_text_frames(frames))
+
+    async def _send_each(self, frames: Sequence[str]) -> None:
+        """Without our server's channel: one ASGI message per frame."""
         try:
-            await self._send({"type": "websocket.send", "text": text})
+            for text in frames:
+                await self._send({"type": "websocket.send", "text": text})
         except (OSError, RuntimeError):
             # The peer went away between our check and the write.
             self.closed = True
@@ -149,25 +197,45 @@ class SocketConnection:
         except RuntimeError:
             running = None
         if running is self._loop:
-            self._events.put_nowait(event)
+            self._enqueue(event)
         else:
-            self._loop.call_soon_threadsafe(self._events.put_nowait, event)
+            self._loop.call_soon_threadsafe(self._enqueue, event)
 
-    async def close(self, code: int = 1000) -> None:
+    def _enqueue(self, event: _Event) -> None:
         if self.closed:
             return
-        self.closed = True
-        self.emulator.open_sockets.discard(self)
-        self.emulator.journal.record("ws-close", path=self.path, connection=self.id, status=code)
+        if self._events.qsize() >= self._queue_limit and self._channel is not None:
+            # The session is not keeping up (its client or the loop is stuck): give up on it.
+            self._closed_now(1013, f"more than {self._queue_limit} events waiting")
+            self._channel.close(1013)
+            self._events.put_nowait(_Event("close", 1013))
+            return
+        self._events.put_nowait(event)
+
+    async def close(self, code: int = 1000, note: str = "") -> None:
+        """Close the socket (never waits for the client to read the close frame)."""
+        if self.closed:
+            return
+        self._closed_now(code, note)
+        if self._channel is not None:
+            self._channel.close(code)
+            return
         with contextlib.suppress(OSError, RuntimeError):
             await self._send({"type": "websocket.close", "code": code})
+
+    def _closed_now(self, code: int | None, note: str) -> None:
+        self.closed = True
+        self.emulator.open_sockets.discard(self)
+        self.emulator.journal.record(
+            "ws-close", path=self.path, connection=self.id, status=code, note=note
+        )
 
     async def _read(self) -> None:
         """Feed client frames into the event queue until the client goes away."""
         while True:
             message = await self._receive()
             if message["type"] == "websocket.disconnect":
-                self._events.put_nowait(_Event("gone", message.get("code")))
+                self._events.put_nowait(_Event("gone", message))
                 return
             text = message.get("text")
             if text is None:
@@ -176,7 +244,7 @@ class SocketConnection:
             self.emulator.journal.record(
                 "ws-in", path=self.path, connection=self.id, request_body=text.encode("utf-8")
             )
-            self._events.put_nowait(_Event("text", text))
+            self._enqueue(_Event("text", text))
 
 
 def _cookies(header: str) -> dict[str, str]:
@@ -205,7 +273,7 @@ async def drive(connection: SocketConnection, session: SocketSession, clock: Clo
         events.put_nowait(_Event("tick"))
 
     try:
-        await _send_all(connection, session.opened(clock.now()))
+        await connection.send_frames(session.opened(clock.now()))
         while not connection.closed and session.close_code is None:
             deadline = session.deadline()
             if deadline != alarm_for:
@@ -224,21 +292,21 @@ async def drive(connection: SocketConnection, session: SocketSession, clock: Clo
                 frames = session.received(event.value, now)
             elif event.kind == "push":
                 frames = session.pushed(event.value, now)
+                change = event.value
+                if isinstance(change, Frames) and _passed_on(frames, change):
+                    await connection.send_frames(frames, change)
+                    continue
             elif event.kind == "close":
                 await connection.close(int(event.value))
                 break
             else:
-                connection.closed = True
-                connection.emulator.open_sockets.discard(connection)
-                connection.emulator.journal.record(
-                    "ws-close",
-                    path=connection.path,
-                    connection=connection.id,
-                    status=event.value,
-                    note="closed by the client",
-                )
+                if not connection.closed:
+                    gone = event.value
+                    connection._closed_now(
+                        gone.get("code"), gone.get("reason") or "closed by the client"
+                    )
                 break
-            await _send_all(connection, frames)
+            await connection.send_frames(frames)
         if session.close_code is not None:
             await connection.close(session.close_code)
     finally:
@@ -246,8 +314,3 @@ async def drive(connection: SocketConnection, session: SocketSession, clock: Clo
             if task is not None:
                 task.cancel()
         connection.emulator.open_sockets.discard(connection)
-
-
-async def _send_all(connection: SocketConnection, frames: list[str]) -> None:
-    for frame in frames:
-        await connection.send_text(frame)
