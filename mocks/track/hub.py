@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
+from ..core.websocket import Frames
+
 
 class Socket(Protocol):
     def push(self, change: object) -> None: ...
@@ -35,6 +37,7 @@ class Hub:
     def publish(self, user_ids: Iterable[int], frames: tuple[str, ...]) -> int:
         """Push ``frames`` to every socket of these users; returns how many sockets got them."""
         count = 0
+        frames = Frames(frames)  # encoded once, written to each socket in one write
         for user_id in user_ids:
             for socket in self._by_user.get(user_id, ()):
                 socket.push(frames)
