@@ -171,9 +171,10 @@ class EmulatorAsgi:
         if not control or emulator.settings.journal_admin:
             self._journal_scope(scope, body, answer)
         status, headers, payload = answer
-        await send(
-            {"type": "http.response.start", "status": status, "headers": _raw_headers(headers)}
-        )
+        raw = _raw_headers(headers)
+        if not any(name == b"content-length" for name, _ in raw):
+            raw.append((b"content-length", str(len(payload)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": payload})
 
     def _forced(self, fault: Any) -> Answer:

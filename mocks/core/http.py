@@ -177,7 +177,10 @@ class HttpConnection(asyncio.Protocol):
         self._url = b""
         self._headers: Headers = []
         self._head_bytes = 0
-        self._in_head = False
+        """Bytes received since the current head began (bounds what the parser buffers)."""
+        self._head_size = 0
+        """Request line and headers parsed so far."""
+        self._in_head = True
         self._request: Request | None = None
         self._has_body = False
         self._upgrade = False
@@ -243,19 +246,23 @@ class HttpConnection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self._url = b""
         self._headers = []
-        self._head_bytes = 0
+        self._head_size = 0
         self._in_head = True
         self._continue = False
         self._upgrade = False
 
     def on_url(self, url: bytes) -> None:
         self._url += url
+        self._head_size += len(url)
+        if self._head_size > self.limits.max_head_bytes:
+            raise _Refused(431, self._head_message())
 
     def on_header(self, name: bytes, value: bytes) -> None:
         headers = self._headers
         if len(headers) >= self.limits.max_headers:
             raise _Refused(431, f"more than {self.limits.max_headers} request headers")
-        if self._head_bytes > self.limits.max_head_bytes:
+        self._head_size += len(name) + len(value) + 4
+        if self._head_size > self.limits.max_head_bytes:
             raise _Refused(431, self._head_message())
         name = name.lower()
         # llhttp keeps trailing whitespace, which RFC 9110 section 5.5 excludes from a value.
@@ -266,6 +273,7 @@ class HttpConnection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._head_bytes = 0
         parser = self.parser
         method = parser.get_method().decode("ascii")
         version = parser.get_http_version()
@@ -305,6 +313,7 @@ class HttpConnection(asyncio.Protocol):
             self.pending[-1].chunks.append(body)
 
     def on_message_complete(self) -> None:
+        self._in_head = True
         request = self._request
         if request is None or self._upgrade:
             return
