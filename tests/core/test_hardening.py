@@ -129,9 +129,11 @@ def test_every_accept_loop_survives_running_out_of_file_descriptors(tmp_path: Pa
     ready = tmp_path / "ready.json"
     limit = 160
     server = subprocess.Popen(
-        [sys.executable, "-c", _SERVE_WITH_FEW_DESCRIPTORS, str(limit), "serve"]
-        + ["--vendor", "tracker,trackops", "--tracker-port", "0", "--trackops-port", "0"]
-        + ["--ready-file", str(ready), "--quiet"],
+        [
+            *(sys.executable, "-c", _SERVE_WITH_FEW_DESCRIPTORS, str(limit), "serve"),
+            *("--vendor", "tracker,trackops", "--tracker-port", "0", "--trackops-port", "0"),
+            *("--ready-file", str(ready), "--quiet"),
+        ],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -197,11 +199,16 @@ def test_a_huge_header_is_refused_before_it_is_read_whole(serve: Any) -> None:
     with socket.create_connection(_address(emulator)) as conn:
         conn.sendall(b"GET /api/ping HTTP/1.1\r\nHost: x\r\nX-Big: ")
         sent = 0
-        with pytest.raises(OSError):  # the server closes while we are still sending
+        refused = b""
+        try:
             while sent < 10_000_000:
                 conn.sendall(b"a" * 65536)
                 sent += 65536
+        except OSError:  # the server closed while we were still sending
+            refused = _read_until_closed(conn)
         assert sent < 10_000_000
+        # The answer may be lost to the reset that closing an unread connection sends.
+        assert refused == b"" or refused.startswith(b"HTTP/1.1 431 ")
     assert requests.get(f"{emulator.base_url}/api/ping", timeout=GUARD).status_code == 200
 
 
@@ -351,8 +358,10 @@ def test_sigterm_under_load_stops_every_emulator(tmp_path: Path) -> None:
     itself (the README promises 2 s; the benchmark measures it)."""
     ready = tmp_path / "ready.json"
     server = subprocess.Popen(
-        [sys.executable, "-m", "trackmock.cli", "serve", "--vendor", "tracker,track"]
-        + ["--tracker-port", "0", "--track-port", "0", "--ready-file", str(ready), "--quiet"],
+        [
+            *(sys.executable, "-m", "trackmock.cli", "serve", "--vendor", "tracker,track"),
+            *("--tracker-port", "0", "--track-port", "0", "--ready-file", str(ready), "--quiet"),
+        ],
     )
     held: list[socket.socket] = []
     try:
