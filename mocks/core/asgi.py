@@ -172,7 +172,7 @@ class EmulatorAsgi:
             self._journal_scope(scope, body, answer)
         status, headers, payload = answer
         raw = _raw_headers(headers)
-        if not any(name == b"content-length" for name, _ in raw):
+        if status not in (204, 304) and not any(name == b"content-length" for name, _ in raw):
             raw.append((b"content-length", str(len(payload)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": payload})

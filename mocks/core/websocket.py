@@ -19,12 +19,14 @@ import asyncio
 import contextlib
 import functools
 import itertools
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .clock import Clock, wait_until
+from .alarms import Alarm, alarms_for
+from .clock import Clock
 from .wschannel import CHANNEL_KEY, encode_text_frames
 
 if TYPE_CHECKING:
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+log = logging.getLogger("trackmock")
 
 _ids = itertools.count(1)
 
@@ -74,7 +78,7 @@ def _passed_on(frames: Sequence[str], change: Frames) -> bool:
 @dataclass(frozen=True)
 class _Event:
     kind: str
-    """``text``, ``push``, ``tick``, ``close`` or ``gone``."""
+    """``text``, ``push``, ``tick``, ``close``, ``gone``, or ``wake`` (look again)."""
     value: Any = None
 
 
@@ -99,6 +103,10 @@ class SocketConnection:
         self._channel = extensions.get(CHANNEL_KEY)
         self._events: asyncio.Queue[_Event] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
+        self._inline: tuple[SocketSession, Clock] | None = None
+        """Set by ``drive`` while it runs, so that ``push`` can hand changes on at once."""
+        self._armed: float | None = None
+        """The deadline ``drive`` waits for."""
         settings = emulator.settings
         self._send_limit = settings.socket_send_buffer_bytes
         self._queue_limit = settings.socket_queue_events
@@ -156,23 +164,33 @@ class SocketConnection:
 
     async def send_frames(self, frames: Sequence[str], shared: Frames | None = None) -> None:
         """Send text frames in one write (``shared``: the same frames, already encoded)."""
+        if self._channel is not None:
+            self._write(frames, shared)
+        elif not self.closed and frames:
+            self._record(frames)
+            await self._send_each(frames)
+
+    def _write(self, frames: Sequence[str], shared: Frames | None) -> None:
+        """Write to our server's channel now (it never blocks); close a client too far behind."""
+        channel = self._channel
         if self.closed or not frames:
             return
-        channel = self._channel
-        if channel is not None and channel.buffered() > self._send_limit:
-            await self.close(1008, f"the client is more than {self._send_limit} bytes behind")
+        if channel.buffered() > self._send_limit:
+            self._closed_now(1008, f"the client is more than {self._send_limit} bytes behind")
+            channel.close(1008)
+            self._events.put_nowait(_Event("wake"))
             return
+        self._record(frames)
+        self.emulator.frame_audit.sent += len(frames)
+        channel.write_frames(shared.wire if shared is not None else encode_text_frames(frames))
+
+    def _record(self, frames: Sequence[str]) -> None:
         emulator = self.emulator
         for text in frames:
             emulator.journal.record(
                 "ws-out", path=self.path, connection=self.id, response_body=text.encode("utf-8")
             )
             emulator.check_frame(text)
-        if channel is None:
-            await self._send_each(frames)
-            return
-        emulator.frame_audit.sent += len(frames)
-        channel.write_frames(shared.wire if shared is not None else encode_text_frames(frames))
 
     async def _send_each(self, frames: Sequence[str]) -> None:
         """Without our server's channel: one ASGI message per frame."""
@@ -184,7 +202,32 @@ class SocketConnection:
             self.closed = True
 
     def push(self, change: Any) -> None:
-        """Hand a change to this socket's session (safe from any thread)."""
+        """Hand a change to this socket's session (safe from any thread).
+
+        On the loop's thread, while the session has nothing else waiting, the change is
+        handled at once: a push to a thousand sockets then costs no task switch at all."""
+        inline = self._inline
+        if (
+            inline is not None
+            and not self.closed
+            and self._events.empty()
+            and _running_loop() is self._loop
+        ):
+            session, clock = inline
+            try:
+                frames = session.pushed(change, clock.now())
+            except Exception:
+                log.exception("socket session failed on a push")
+                self._closed_now(1011, "the session failed on a push")
+                self._channel.close(1011)
+                self._events.put_nowait(_Event("wake"))
+                return
+            shared = change if isinstance(change, Frames) and _passed_on(frames, change) else None
+            self._write(frames, shared)
+            if session.close_code is not None or session.deadline() != self._armed:
+                # The session wants to close, or its next deadline moved: let drive look.
+                self._events.put_nowait(_Event("wake"))
+            return
         self._put(_Event("push", change))
 
     def close_soon(self, code: int = 1000) -> None:
@@ -192,11 +235,7 @@ class SocketConnection:
         self._put(_Event("close", code))
 
     def _put(self, event: _Event) -> None:
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self._loop:
+        if _running_loop() is self._loop:
             self._enqueue(event)
         else:
             self._loop.call_soon_threadsafe(self._enqueue, event)
@@ -247,6 +286,13 @@ class SocketConnection:
             self._enqueue(_Event("text", text))
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def _cookies(header: str) -> dict[str, str]:
     jar: SimpleCookie = SimpleCookie()
     try:
@@ -265,28 +311,31 @@ async def drive(connection: SocketConnection, session: SocketSession, clock: Clo
     """
     events = connection._events
     reader = asyncio.create_task(connection._read())
-    alarm: asyncio.Task[None] | None = None
+    alarms = alarms_for(clock)
+    alarm: Alarm | None = None
     alarm_for: float | None = None
 
-    async def ring(deadline: float) -> None:
-        await wait_until(clock, deadline)
+    def ring() -> None:
         events.put_nowait(_Event("tick"))
 
     try:
         await connection.send_frames(session.opened(clock.now()))
+        if connection._channel is not None:
+            connection._inline = (session, clock)
         while not connection.closed and session.close_code is None:
             deadline = session.deadline()
             if deadline != alarm_for:
                 if alarm is not None:
                     alarm.cancel()
-                alarm = None if deadline is None else asyncio.create_task(ring(deadline))
-                alarm_for = deadline
+                alarm = None if deadline is None else alarms.at(deadline, ring)
+                alarm_for = connection._armed = deadline
             event = await events.get()
             now = clock.now()
             if event.kind == "tick":
                 # A tick from an alarm since replaced is harmless: the session acts only on
                 # what is due.
                 alarm, alarm_for = None, None
+                connection._armed = None
                 frames = session.tick(now)
             elif event.kind == "text":
                 frames = session.received(event.value, now)
@@ -299,6 +348,9 @@ async def drive(connection: SocketConnection, session: SocketSession, clock: Clo
             elif event.kind == "close":
                 await connection.close(int(event.value))
                 break
+            elif event.kind == "wake":
+                # Something was handled at once (see ``push``): only look again.
+                frames = []
             else:
                 if not connection.closed:
                     gone = event.value
@@ -310,7 +362,8 @@ async def drive(connection: SocketConnection, session: SocketSession, clock: Clo
         if session.close_code is not None:
             await connection.close(session.close_code)
     finally:
-        for task in (reader, alarm):
-            if task is not None:
-                task.cancel()
+        connection._inline = None
+        reader.cancel()
+        if alarm is not None:
+            alarm.cancel()
         connection.emulator.open_sockets.discard(connection)
