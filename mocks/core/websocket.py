@@ -70,6 +70,11 @@ class Frames(tuple[str, ...]):
     def wire(self) -> bytes:
         return encode_text_frames(self)
 
+    @functools.cached_property
+    def bodies(self) -> tuple[bytes, ...]:
+        """Each frame's UTF-8 bytes, as the journal keeps them."""
+        return tuple(text.encode("utf-8") for text in self)
+
 
 def _passed_on(frames: Sequence[str], change: Frames) -> bool:
     return len(frames) == len(change) and all(a is b for a, b in zip(frames, change, strict=True))
@@ -167,7 +172,7 @@ class SocketConnection:
         if self._channel is not None:
             self._write(frames, shared)
         elif not self.closed and frames:
-            self._record(frames)
+            self._record(frames, None)
             await self._send_each(frames)
 
     def _write(self, frames: Sequence[str], shared: Frames | None) -> None:
@@ -180,15 +185,16 @@ class SocketConnection:
             channel.close(1008)
             self._events.put_nowait(_Event("wake"))
             return
-        self._record(frames)
+        self._record(frames, shared)
         self.emulator.frame_audit.sent += len(frames)
         channel.write_frames(shared.wire if shared is not None else encode_text_frames(frames))
 
-    def _record(self, frames: Sequence[str]) -> None:
+    def _record(self, frames: Sequence[str], shared: Frames | None) -> None:
         emulator = self.emulator
-        for text in frames:
+        bodies = shared.bodies if shared is not None else [t.encode("utf-8") for t in frames]
+        for text, body in zip(frames, bodies, strict=True):
             emulator.journal.record(
-                "ws-out", path=self.path, connection=self.id, response_body=text.encode("utf-8")
+                "ws-out", path=self.path, connection=self.id, response_body=body
             )
             emulator.check_frame(text)
 
