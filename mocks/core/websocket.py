@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .alarms import Alarm, alarms_for
 from .clock import Clock
-from .wschannel import CHANNEL_KEY, encode_text_frames
+from .wsframes import CHANNEL_KEY, encode_text_frames
 
 if TYPE_CHECKING:
     from .emulator import Emulator

@@ -10,7 +10,7 @@ What the transport adds to ASGI, for servers of many sockets:
 - ``send`` never waits for a slow client: frames go to the transport's buffer, and
   ``buffered()`` tells how far the client is behind, so the application can close it
   (``websocket.py`` closes it with 1008) instead of queueing without bound.
-- ``write_frames(wire)`` writes frames already encoded by ``encode_text_frames``: a push to a
+- ``write_frames(wire)`` writes frames already encoded (``wsframes``): a push to a
   thousand sockets is encoded once and written once per socket.
 - A close never waits for the client either: the close frame is written, and a client that
   does not read it is cut off after ``CLOSE_GRACE`` seconds.
@@ -23,9 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import struct
 from collections import deque
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -42,34 +40,17 @@ from wsproto.events import (
 )
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
+from .wsframes import CHANNEL_KEY, encode_frame
+
 if TYPE_CHECKING:
     from .server import Site
 
 log = logging.getLogger("trackmock")
 
-CHANNEL_KEY = "trackmock.websocket"
-"""ASGI scope extension holding the ``WebSocketChannel`` (see the module docstring)."""
 CLOSE_GRACE = 1.0
 """Seconds a closed socket's client gets to read the close frame before it is cut off."""
 READ_PAUSE_MESSAGES = 32
 """Stop reading a socket while this many of its messages wait for the application."""
-
-
-def encode_frame(opcode: int, payload: bytes) -> bytes:
-    """One unmasked, final frame (RFC 6455 section 5.2), as a server sends it."""
-    size = len(payload)
-    if size < 126:
-        head = bytes((0x80 | opcode, size))
-    elif size < 65536:
-        head = struct.pack("!BBH", 0x80 | opcode, 126, size)
-    else:
-        head = struct.pack("!BBQ", 0x80 | opcode, 127, size)
-    return head + payload
-
-
-def encode_text_frames(texts: Iterable[str]) -> bytes:
-    """Text frames, ready to write to any number of sockets."""
-    return b"".join(encode_frame(0x1, text.encode("utf-8")) for text in texts)
 
 
 class WebSocketChannel(asyncio.Protocol):
@@ -346,4 +327,4 @@ class WebSocketChannel(asyncio.Protocol):
         self.transport.close()
 
 
-__all__ = ["CHANNEL_KEY", "WebSocketChannel", "encode_frame", "encode_text_frames"]
+__all__ = ["WebSocketChannel"]
