@@ -38,19 +38,22 @@ def _throughput(name: str, data: dict[str, Any]) -> list[str]:
         "Goal: each emulator >= 50 % of the ceiling and >= 1.5x WireMock, p99 < 10 ms, "
         "p50 <= 0.15 ms at 1 connection.",
         "",
-        "| server | GET | req/s | p50 ms | p99 ms | p50 ms, 1 conn | of ceiling | vs WireMock |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| server | GET | req/s | p50 ms | p99 ms | p50 ms, 1 conn | CPU µs/req | of ceiling "
+        "| vs WireMock |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in data.get("ceiling", []):
         lines.append(
             f"| bare ASGI (uvicorn) | {row['target']} | {row['requests_per_s']:,.0f} | "
-            f"{row['p50_ms']} | {row['p99_ms']} | {row['p50_ms_1_connection']} | | |"
+            f"{row['p50_ms']} | {row['p99_ms']} | {row['p50_ms_1_connection']} | "
+            f"{row.get('server_cpu_us_per_request', '')} | | |"
         )
     if data.get("wiremock"):
         row = data["wiremock"]
         lines.append(
             f"| WireMock 3.13 | {row['target']} | {row['requests_per_s']:,.0f} | "
             f"{row['p50_ms']} | {row['p99_ms']} | {row['p50_ms_1_connection']} | "
+            f"{row.get('server_cpu_us_per_request', '')} | "
             f"{_ratio(row['requests_per_s'], ceiling)} | |"
         )
     for row in data["targets"]:
@@ -58,6 +61,7 @@ def _throughput(name: str, data: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {row['vendor']} | {row['target']} | {rate:,.0f} | "
             f"{row['p50_ms']} | {row['p99_ms']} | {row['p50_ms_1_connection']} | "
+            f"{row.get('server_cpu_us_per_request', '')} | "
             f"{_ratio(rate, ceiling)} | {_ratio(rate, wiremock)} |"
         )
     lines += [

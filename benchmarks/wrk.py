@@ -43,7 +43,8 @@ def run_wrk(
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
     header_args = [arg for k, v in (headers or {}).items() for arg in ("-H", f"{k}: {v}")]
     base = ["wrk", f"-t{threads}", f"-c{connections}", *header_args]
-    subprocess.run([*base, f"-d{warmup}s", url], capture_output=True, check=True)
+    if warmup:
+        subprocess.run([*base, f"-d{warmup}s", url], capture_output=True, check=True)
     out = subprocess.run(
         [*base, f"-d{duration}s", "--latency", url], capture_output=True, text=True, check=True
     ).stdout
