@@ -385,3 +385,56 @@ def test_sigterm_under_load_stops_every_emulator(tmp_path: Path) -> None:
             conn.close()
         if server.poll() is None:
             server.kill()
+
+
+def test_the_missed_ping_rule_closes_a_socket_that_never_reads() -> None:
+    """Track's rule (two unanswered PINGs close the socket) on a client whose buffers are full
+    of unread pushes: the close never waits for the client."""
+    from trackmock.core.settings import CoreSettings
+    from trackmock.vendors import create_emulator
+
+    core = CoreSettings(clock_frozen=True, socket_send_buffer_bytes=1 << 30)
+    emulator = create_emulator("track", core, {})
+    runner = BackgroundRunner([Listener(emulator)])
+    runner.start()
+    site = runner.runner.listeners[0].site
+    try:
+        creds = emulator.credentials()
+        login = requests.post(
+            f"{emulator.base_url}/api/session",
+            data={"email": creds["email"], "password": creds["password"]},
+            timeout=GUARD,
+        )
+        conn = socket.socket()
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        conn.connect(_address(emulator))
+        key = base64.b64encode(os.urandom(16)).decode()
+        conn.sendall(
+            (
+                "GET /api/socket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                f"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n"
+                f"Cookie: JSESSIONID={login.cookies['JSESSIONID']}\r\n\r\n"
+            ).encode()
+        )
+        _until(lambda: emulator.open_sockets, "the socket to be open")
+        big = {"attributes": {"notes": "n" * 200_000}}
+        while not any(c.buffered() for c in _sockets(site)):  # the client's buffers are full
+            answer = requests.put(
+                f"{emulator.base_url}/__admin/devices/44969282", json=big, timeout=GUARD
+            )
+            assert answer.status_code == 200
+        interval = emulator.vendor_settings.ping_interval
+
+        def pings() -> int:
+            return sum(b"PING" in e.response_body for e in emulator.journal.select())
+
+        for sent in (1, 2):  # two PINGs, neither answered
+            emulator.clock.advance(interval)
+            _until(lambda sent=sent: pings() == sent, f"PING {sent}")
+        emulator.clock.advance(interval)
+        closed = _until(lambda: _closes(emulator), "the missed-ping rule to close the socket")
+        assert closed[0]["status"] == emulator.vendor_settings.ping_close_code
+        _until(lambda: not _sockets(site), "the stuck connection to be cut")
+        conn.close()
+    finally:
+        runner.stop()
