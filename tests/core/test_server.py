@@ -7,6 +7,7 @@ import json
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -468,3 +469,34 @@ def test_a_malformed_request_gets_a_400_in_the_vendor_shape(sample: Emulator) ->
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 ")
     assert json.loads(body) == {"message": "Invalid HTTP request received.", "status": 400}
+
+
+def test_any_asgi_app_can_be_served_with_tls_and_a_plain_http_refusal(tmp_path: Path) -> None:
+    """Not only emulators: a listener serves any ASGI app (the ASGI path, no fast path)."""
+
+    async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        answer = f"{scope['method']} {scope['path']} {len(body)}".encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": answer, "more_body": True})
+        await send({"type": "http.response.body", "body": b"!"})
+
+    tls = make_server_tls(tmp_path)
+    listener = Listener(app=echo, tls=tls.context, name="echo")
+    runner = BackgroundRunner([listener])
+    runner.start()
+    try:
+        url = listener.url
+        answer = requests.post(f"{url}/any/path", data=b"x" * 10, verify=str(tls.ca_cert))
+        assert answer.text == "POST /any/path 10!"
+        assert answer.headers["Transfer-Encoding"] == "chunked"
+        plain = requests.get(url.replace("https://", "http://") + "/")
+        assert plain.status_code == 400
+        assert "TLS only" in plain.text
+    finally:
+        runner.stop()
