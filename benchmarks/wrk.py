@@ -48,6 +48,8 @@ def run_wrk(
     out = subprocess.run(
         [*base, f"-d{duration}s", "--latency", url], capture_output=True, text=True, check=True
     ).stdout
+    if not re.search(r"^\s+99%", out, re.M):
+        raise RuntimeError(f"wrk measured no answers from {url}:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     # Percentiles are the lines of "Latency Distribution" (thread stats also print "…50%").
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
