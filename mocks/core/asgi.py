@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .http import TRANSPORT_KEY, Headers, Request, Response
 from .websocket import Receive, Send, SocketConnection
+from .wire import TRANSPORT_KEY, Headers, Request, Response
 
 if TYPE_CHECKING:
     from .contracts import Operation

@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import HttpError
-from .http import AsgiApp, HttpConnection, Response, encode_response, plain_error
+from .http import AsgiApp, HttpConnection
 from .limits import Limits
+from .wire import Response, encode_response, plain_error
 
 if TYPE_CHECKING:
     from .emulator import Emulator

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from trackmock.core.asgi import EmulatorAsgi
 from trackmock.core.emulator import Emulator
-from trackmock.core.http import Request, Response
 from trackmock.core.server import BackgroundRunner, Listener
 from trackmock.core.settings import CoreSettings
+from trackmock.core.wire import Request, Response
 from trackmock.vendors import create_emulator
 
 START = "2025-02-21T10:00:00Z"
