@@ -146,6 +146,9 @@ def write_markdown(folder: Path) -> Path:
             f"{data['deliveries']}/{data['expected_deliveries']} deliveries, latency p50 "
             f"{latency['p50']} ms, p99 **{latency['p99']} ms** (goal < 50 ms), max "
             f"{latency['max']} ms",
+            f"- the control call that pushes (it returns once every socket was written to): "
+            f"p50 {data.get('push_call_ms', {}).get('p50')} ms, max "
+            f"{data.get('push_call_ms', {}).get('max')} ms",
             f"- pings answered: {data['pongs_sent']}; sockets closed by the server: "
             f"{data['sockets_closed_by_server']}; all connected in {data['connect_all_s']} s"
             f"{_load(data)}",

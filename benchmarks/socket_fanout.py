@@ -177,6 +177,7 @@ async def _fanout(info: dict[str, Any], clients: int, pushes: int) -> dict[str, 
     session = requests.Session()
     loop = asyncio.get_running_loop()
     sent: dict[float, float] = {}
+    calls: list[float] = []
     for index in range(pushes):
         await asyncio.sleep(0.5)
         latitude = 49.9 + (index + 1) / 1000
@@ -188,6 +189,8 @@ async def _fanout(info: dict[str, Any], clients: int, pushes: int) -> dict[str, 
             lambda body=body: session.post(base + "/__admin/positions", json=body, timeout=30),
         )
         answer.raise_for_status()
+        # The control call returns once the server wrote the push to every socket.
+        calls.append((time.perf_counter() - sent[latitude]) * 1000)
     await asyncio.sleep(3)
     for client in sockets:
         client.close()
@@ -204,6 +207,10 @@ async def _fanout(info: dict[str, Any], clients: int, pushes: int) -> dict[str, 
             "p50": round(statistics.median(latencies), 1) if latencies else None,
             "p99": round(latencies[int(len(latencies) * 0.99) - 1], 1) if latencies else None,
             "max": round(latencies[-1], 1) if latencies else None,
+        },
+        "push_call_ms": {
+            "p50": round(statistics.median(calls), 1),
+            "max": round(max(calls), 1),
         },
         "pongs_sent": stats.pongs,
         "sockets_closed_by_server": stats.closed,

@@ -107,6 +107,8 @@ class HttpConnection(asyncio.Protocol):
             await self._drained
 
     def data_received(self, data: bytes) -> None:
+        if self.closing and self.transport.is_closing():
+            return  # closed by us: whatever else the client sent goes unanswered
         if self._in_head:
             self._head_bytes += len(data)
         try:
