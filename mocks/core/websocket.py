@@ -87,6 +87,38 @@ class _Event:
     value: Any = None
 
 
+class _Inbox:
+    """A socket's waiting events: what ``asyncio.Queue`` does here, at a tenth of its size
+    (a short list and at most one waiter; a server may hold ten thousand of these)."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[_Event] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, event: _Event) -> None:
+        self._items.append(event)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> _Event:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def empty(self) -> bool:
+        return not self._items
+
+
 class SocketConnection:
     """One WebSocket (or upgrade request) on an emulator."""
 
@@ -95,9 +127,7 @@ class SocketConnection:
         self.id = next(_ids)
         self.path: str = scope["path"]
         self.query_string: str = scope.get("query_string", b"").decode("latin-1")
-        self.headers: list[tuple[str, str]] = [
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])
-        ]
+        self._raw_headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
         self.cookies = _cookies(self.header("cookie") or "")
         extensions = scope.get("extensions") or {}
         self.supports_reject = "websocket.http.response" in extensions
@@ -106,7 +136,7 @@ class SocketConnection:
         self._receive = receive
         self._send = send
         self._channel = extensions.get(CHANNEL_KEY)
-        self._events: asyncio.Queue[_Event] = asyncio.Queue()
+        self._events = _Inbox()
         self._loop = asyncio.get_running_loop()
         self._inline: tuple[SocketSession, Clock] | None = None
         """Set by ``drive`` while it runs, so that ``push`` can hand changes on at once."""
@@ -116,11 +146,16 @@ class SocketConnection:
         self._send_limit = settings.socket_send_buffer_bytes
         self._queue_limit = settings.socket_queue_events
 
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """The upgrade request's headers, decoded (kept raw: ten thousand sockets add up)."""
+        return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self._raw_headers]
+
     def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
+        wanted = name.lower().encode("latin-1")
+        for key, value in self._raw_headers:
+            if key.lower() == wanted:
+                return value.decode("latin-1")
         return None
 
     async def handshake(self) -> None:
@@ -144,7 +179,7 @@ class SocketConnection:
             path=self.path,
             query=self.query_string,
             status=status,
-            request_headers=self.headers,
+            request_headers=self._raw_headers,
             response_headers=[("content-type", content_type)],
             response_body=body,
             note="websocket upgrade refused",

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -68,7 +67,9 @@ class WebSocketChannel(asyncio.Protocol):
         self.close_sent = False
         self.disconnected = False
         self.idle_since: float | None = None
-        self._queue: deque[dict[str, Any]] = deque()
+        # A list, not a deque: it holds a few messages, and a deque's first block alone is
+        # ~600 bytes, for each of ten thousand sockets.
+        self._queue: list[dict[str, Any]] = []
         self._queued_bytes = 0
         self._waiter: asyncio.Future[None] | None = None
         self._parts: list[Any] = []
@@ -217,7 +218,7 @@ class WebSocketChannel(asyncio.Protocol):
             self._waiter = self.loop.create_future()
             await self._waiter
             self._waiter = None
-        message = self._queue.popleft()
+        message = self._queue.pop(0)
         if message["type"] == "websocket.receive":
             size = len(message.get("text") or message.get("bytes") or b"")
             self._queued_bytes -= size
