@@ -58,7 +58,7 @@ class CoreSettings:
     socket_inbound_bytes: int = 16 * 1024 * 1024
     """Socket message bytes received and not yet handled, all sockets of an emulator together;
     past it the socket that sends more is closed with 1013."""
-    socket_send_buffer_bytes: int = 4 * 1024 * 1024
+    socket_send_buffer_bytes: int = 1024 * 1024
     """Bytes sent to a socket that its client has not read yet; a client further behind is
     closed with 1008, so a client that never reads cannot make memory grow."""
     socket_queue_events: int = 1_000
