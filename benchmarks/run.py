@@ -1,11 +1,18 @@
-"""The benchmark command: start-up, throughput against the peers, flat cost at scale, memory,
-socket fan-out. Results go to benchmarks/results/<UTC time>.json and RESULTS.md.
+"""The benchmark command: start-up, throughput side by side with the bare-ASGI ceiling and
+WireMock, flat cost at scale, memory, socket fan-out and scale, stop under load. Results go
+to benchmarks/results/<UTC time>.json and RESULTS.md.
 
-    python -m benchmarks.run                      # everything (about 10 minutes on 2 cores)
+    python -m benchmarks.run                      # everything (about 15 minutes on 2 cores)
     python -m benchmarks.run --only startup,throughput --duration 5
 
-Needs wrk (apt-get install wrk) and, for the peer comparison, Java and npm (WireMock is taken
-from ../shared/peers and installed under benchmarks/.peers/).
+Throughput runs on default settings (journal on, strict, every vendor rule applied) except
+that the Tracker polling rule's ``polling_violations_to_disable`` and Trackops' ``rate_limit``
+are so high that a load test is never refused, while their code still runs (warnings are
+still sent). Its reference targets are measured in the same run: the bare-ASGI ceiling
+(``benchmarks/ceiling.py``) before and after the emulators, and WireMock with its journal.
+
+Needs wrk (apt-get install wrk) and, for WireMock, Java and npm (WireMock is taken from
+../shared/peers and installed under benchmarks/.peers/).
 """
 
 from __future__ import annotations
@@ -14,7 +21,10 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -31,7 +41,23 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 PEERS_SOURCE = HERE.parent.parent / "shared" / "peers"
 PEERS_WORK = HERE / ".peers"
-SECTIONS = ("startup", "throughput", "peers", "scale", "socket", "drift", "proxy")
+SECTIONS = (
+    "startup",
+    "throughput",
+    "peers",
+    "scale",
+    "socket",
+    "sockets",
+    "stop",
+    "drift",
+    "proxy",
+)
+
+
+def _all_descriptors() -> None:
+    """Raise this process's open-file limit to its hard limit (sockets are files)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 @contextmanager
@@ -60,7 +86,7 @@ def serving(vendors: list[str], settings: dict[str, Any]) -> Any:
             str(ready),
             "--quiet",
         ]
-        process = subprocess.Popen(command)
+        process = subprocess.Popen(command, preexec_fn=_all_descriptors)
         try:
             deadline = time.monotonic() + 120
             while not ready.exists():
@@ -80,9 +106,15 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def bench_startup(runs: int = 5) -> dict[str, Any]:
+def bench_startup(runs: int = 7) -> dict[str, Any]:
     """Launch → every emulator answered its health check (the CLI probes before writing the
-    ready file), for all three emulators; and the cost of importing the package."""
+    ready file), for all three emulators; and the cost of importing the package.
+
+    As an installed package runs: with its bytecode compiled (one unmeasured launch writes it
+    where the environment had turned that off)."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    with serving(["tracker", "trackops", "track"], {}):
+        pass
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -106,7 +138,78 @@ def bench_startup(runs: int = 5) -> dict[str, Any]:
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time ``pid`` has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(
+    url: str, duration: int, headers: dict[str, str], pid: int, warmup: int = 2, **extra: Any
+) -> dict[str, Any]:
+    """32 connections (req/s, p50, p99, the server's CPU per request) and one connection
+    (p50) against ``url``. CPU per request depends less on what else runs than req/s."""
+    run_wrk(url, 1, headers=headers, warmup=warmup)
+    before = cpu_seconds(pid)
+    row = run_wrk(url, duration, headers=headers, warmup=0)
+    spent = cpu_seconds(pid) - before
+    row["server_cpu_us_per_request"] = round(spent * 1e6 / (row["requests_per_s"] * duration), 1)
+    single = run_wrk(url, max(duration // 2, 2), headers=headers, connections=1, threads=1)
+    row.update(p50_ms_1_connection=single["p50_ms"], **extra)
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _ceiling(duration: int, label: str) -> dict[str, Any]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.ceiling", str(port)], cwd=HERE.parent
+    )
+    try:
+        wait_for_port(port, 30)
+        return _measure(f"http://127.0.0.1:{port}/", duration, {}, process.pid, target=label)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _wiremock_list(duration: int) -> dict[str, Any] | None:
+    try:
+        work = _peers_ready()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        print(f"WireMock skipped: {exc}", flush=True)
+        return None
+    port = _free_port()
+    process = subprocess.Popen(
+        ["./start-wiremock.sh", str(port)],
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, 60)
+        url = f"http://127.0.0.1:{port}/api/v1/clients"
+        # The JVM needs a longer warm-up than Python to reach its speed.
+        label = "wiremock list, journal on"
+        return _measure(url, duration, WIREMOCK_AUTH, process.pid, warmup=15, target=label)
+    except RuntimeError as exc:
+        print(f"WireMock not measured: {exc}", flush=True)
+        return None
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
 def bench_throughput(duration: int) -> dict[str, Any]:
+    """The emulators' hot GETs between two runs of the ceiling, and WireMock, in one run."""
+    references = [_ceiling(duration, "ceiling, before")]
+    wiremock = _wiremock_list(duration)
     results = []
     with serving(["tracker", "trackops", "track"], targets.BENCH_SETTINGS) as (ready, pid):
         for target in targets.THROUGHPUT:
@@ -114,15 +217,17 @@ def bench_throughput(duration: int) -> dict[str, Any]:
             verify = info.get("ca_cert") or True
             headers = targets.auth_headers(target.vendor, info, verify)
             url = info["url"] + target.path
-            row = run_wrk(url, duration, headers=headers)
-            single = run_wrk(url, max(duration // 2, 2), headers=headers, connections=1, threads=1)
-            row.update(
-                vendor=target.vendor, target=target.name, p50_ms_1_connection=single["p50_ms"]
-            )
+            row = _measure(url, duration, headers, pid, vendor=target.vendor, target=target.name)
             results.append(row)
-            print(json.dumps(row), flush=True)
         peak = rss_kib(pid)
-    return {"targets": results, "server_rss_mib": round(peak / 1024, 1)}
+    references.append(_ceiling(duration, "ceiling, after"))
+    return {
+        "ceiling": references,
+        "wiremock": wiremock,
+        "targets": results,
+        "server_rss_mib": round(peak / 1024, 1),
+        "load_average": os.getloadavg(),
+    }
 
 
 def _peers_ready() -> Path:
@@ -145,10 +250,13 @@ def _peers_ready() -> Path:
     return PEERS_WORK
 
 
+WIREMOCK_AUTH = {"Authorization": "Basic dXNlcjpwYXNz"}
+
+
 def bench_peers(duration: int) -> dict[str, Any]:
     """WireMock (the fastest peer in ../shared/peers/RESULTS.md) on the same machine, same wrk."""
     work = _peers_ready()
-    auth = {"Authorization": "Basic dXNlcjpwYXNz"}
+    auth = WIREMOCK_AUTH
     rows = []
     for label, extra in (
         ("wiremock", []),
@@ -217,10 +325,82 @@ def bench_scale(duration: int, big: int) -> dict[str, Any]:
 def bench_socket(clients: int, pushes: int) -> dict[str, Any]:
     from .socket_fanout import run_fanout
 
+    _all_descriptors()
     with serving(["track"], {"track": {"ping_interval": 2.0}}) as (ready, _pid):
         result = run_fanout(ready["track"], clients=clients, pushes=pushes)
+    result["load_average"] = os.getloadavg()
     print(json.dumps(result), flush=True)
     return result
+
+
+def bench_sockets(sockets: int) -> dict[str, Any]:
+    """Many idle sockets, each answering its PINGs: memory per socket, none dropped."""
+    from .socket_fanout import run_idle
+
+    _all_descriptors()
+    settings = {"max_connections": sockets + 100, "track": {"ping_interval": 5.0}}
+    with serving(["track"], settings) as (ready, pid):
+        before = rss_kib(pid)
+        result = run_idle(ready["track"], sockets=sockets, hold=12.0, rss=lambda: rss_kib(pid))
+    result["server_rss_mib_before"] = round(before / 1024, 1)
+    result["rss_per_socket_bytes"] = round(
+        (result["server_rss_kib_peak"] - before) * 1024 / sockets
+    )
+    result["load_average"] = os.getloadavg()
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def bench_stop(connections: int = 64) -> dict[str, Any]:
+    """SIGTERM while every port is under load (``connections`` kept-alive connections each):
+    the time from the signal to the process's exit (the README promises 2 s)."""
+    samples = []
+    for _ in range(3):
+        with serving(["tracker", "trackops", "track"], targets.BENCH_SETTINGS) as (ready, pid):
+            loads = []
+            for vendor in ("tracker", "trackops", "track"):
+                info = ready[vendor]
+                headers = targets.auth_headers(vendor, info, info.get("ca_cert") or True)
+                args = [a for k, v in headers.items() for a in ("-H", f"{k}: {v}")]
+                loads.append(
+                    subprocess.Popen(
+                        [
+                            "wrk",
+                            "-t1",
+                            f"-c{connections}",
+                            "-d30s",
+                            *args,
+                            info["url"] + "/__admin/health",
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+            time.sleep(2)
+            started = time.perf_counter()
+            os.kill(pid, signal.SIGTERM)
+            while Path(f"/proc/{pid}").exists() and _alive(pid):
+                time.sleep(0.005)
+            samples.append(time.perf_counter() - started)
+            for load in loads:
+                load.terminate()
+                load.wait(10)
+    result = {
+        "connections_per_port": connections,
+        "stop_s": {"max": round(max(samples), 3), "samples": [round(x, 3) for x in samples]},
+        "load_average": os.getloadavg(),
+    }
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie waiting for its parent does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def bench_drift() -> dict[str, Any]:
@@ -264,6 +444,9 @@ def main() -> None:
     parser.add_argument(
         "--pushes", type=int, default=20, help="pushed positions in the fan-out run"
     )
+    parser.add_argument(
+        "--sockets", type=int, default=10_000, help="idle sockets in the socket-scale run"
+    )
     args = parser.parse_args()
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     report: dict[str, Any] = {
@@ -276,6 +459,8 @@ def main() -> None:
         "peers": lambda: bench_peers(args.duration),
         "scale": lambda: bench_scale(max(args.duration // 2, 3), args.records),
         "socket": lambda: bench_socket(args.clients, args.pushes),
+        "sockets": lambda: bench_sockets(args.sockets),
+        "stop": bench_stop,
         "drift": bench_drift,
         "proxy": lambda: proxy_overhead.measure(2000),
     }

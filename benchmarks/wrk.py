@@ -43,10 +43,13 @@ def run_wrk(
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
     header_args = [arg for k, v in (headers or {}).items() for arg in ("-H", f"{k}: {v}")]
     base = ["wrk", f"-t{threads}", f"-c{connections}", *header_args]
-    subprocess.run([*base, f"-d{warmup}s", url], capture_output=True, check=True)
+    if warmup:
+        subprocess.run([*base, f"-d{warmup}s", url], capture_output=True, check=True)
     out = subprocess.run(
         [*base, f"-d{duration}s", "--latency", url], capture_output=True, text=True, check=True
     ).stdout
+    if not re.search(r"^\s+99%", out, re.M):
+        raise RuntimeError(f"wrk measured no answers from {url}:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     # Percentiles are the lines of "Latency Distribution" (thread stats also print "…50%").
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]

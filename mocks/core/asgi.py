@@ -1,4 +1,12 @@
-"""The ASGI face of an emulator: journal and faults in front, the Flask app inline, sockets.
+"""The server face of an emulator: journal and faults in front, the Flask app inline, sockets.
+
+Two ways in, one answer (``tests/core/test_fast_path.py`` proves them byte-identical):
+
+- ``respond(request)``, the server's fast path (``core/http.py``): a request without a body,
+  answered synchronously, with no ASGI messages or task. It steps aside (``None``) while a
+  fault is set, since faults may wait or drop the connection.
+- ``__call__(scope, receive, send)``, ASGI 3: requests with a body (bounded per operation and
+  refused with 413 before they are read whole), faults, WebSockets.
 
 The Flask app runs on the event loop's thread, not in a worker pool: its handlers only touch
 memory, so handing each request to a thread would cost more than it saves (measured in
@@ -9,27 +17,122 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from .journal import JOURNAL_NOTES
 from .websocket import Receive, Send, SocketConnection
+from .wire import TRANSPORT_KEY, Headers, Request, Response
 
 if TYPE_CHECKING:
+    from .contracts import Operation
     from .emulator import Emulator
 
 ADMIN_PREFIX = "/__admin"
-TRANSPORT_KEY = "trackmock.transport"
+BODY_LIMIT_EXTENSION = "x-max-body-bytes"
+"""An operation's largest request body, in its contract (the global ``max_body_bytes`` caps it)."""
+
+__all__ = ["ADMIN_PREFIX", "TRANSPORT_KEY", "BodyLimits", "EmulatorAsgi"]
+
+Answer = tuple[int, list[tuple[str, str]], bytes]
+
+
+class BodyLimits:
+    """The largest request body each operation takes.
+
+    An operation's ``x-max-body-bytes`` if its contract gives one, else ``default``. A path
+    matches the most concrete operation first, as OpenAPI routing does.
+    """
+
+    def __init__(self, operations: Iterable[Operation], default: int) -> None:
+        self.default = default
+        routes: dict[str, list[tuple[int, re.Pattern[str], int]]] = {}
+        for operation in operations:
+            limit = operation.extensions.get(BODY_LIMIT_EXTENSION)
+            pattern = re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(operation.path))
+            routes.setdefault(operation.method.upper(), []).append(
+                (
+                    operation.path.count("{"),
+                    re.compile(pattern + "/?"),
+                    default if limit is None else min(int(limit), default),
+                )
+            )
+        self._routes = {
+            method: [(pattern, limit) for _, pattern, limit in sorted(found, key=lambda r: r[0])]
+            for method, found in routes.items()
+        }
+
+    def limit(self, method: str, path: str) -> int:
+        for pattern, limit in self._routes.get(method, ()):
+            if pattern.fullmatch(path):
+                return limit
+        return self.default
 
 
 class EmulatorAsgi:
-    """ASGI application serving one emulator (HTTP, WebSocket and lifespan scopes)."""
+    """Serves one emulator: the server's fast path, ASGI (HTTP and WebSocket), lifespan.
 
-    def __init__(self, emulator: Emulator) -> None:
+    Args:
+        emulator: the emulator.
+        fast_path: answer bodiless requests synchronously (False: everything through ASGI).
+    """
+
+    def __init__(self, emulator: Emulator, *, fast_path: bool = True) -> None:
         self.emulator = emulator
+        self.fast_path = fast_path
         self._wsgi = emulator.app.wsgi_app
+        self._body_limits: BodyLimits | None = None
+
+    @property
+    def body_limits(self) -> BodyLimits:
+        if self._body_limits is None:
+            emulator = self.emulator
+            contracts = [emulator.contract, emulator.admin.contract, emulator.admin.vendor_contract]
+            operations = [
+                op for contract in contracts if contract for op in contract.operations.values()
+            ]
+            self._body_limits = BodyLimits(operations, emulator.settings.max_body_bytes)
+        return self._body_limits
+
+    # -- the server's fast path ------------------------------------------------------------
+
+    def respond(self, request: Request) -> Response | None:
+        """Answer a bodiless request now, or ``None`` to take the ASGI way."""
+        emulator = self.emulator
+        if not self.fast_path or emulator.faults:
+            return None
+        notes: dict[str, Any] = {}
+        environ = _environ(
+            request.method,
+            request.path,
+            request.query_string,
+            request.headers,
+            b"",
+            notes,
+            server=request.server,
+            client=request.client,
+            scheme=request.scheme,
+            http_version=request.http_version,
+        )
+        status, headers, payload = self._call_flask(environ)
+        if not request.path.startswith(ADMIN_PREFIX) or emulator.settings.journal_admin:
+            self._journal(
+                request.method, request.path, request.query_string, request.headers,
+                b"", status, headers, payload, notes,
+            )  # fmt: skip
+        return Response(status, _raw_headers(headers), payload)
+
+    def error_response(self, status: int, message: str) -> Response:
+        """A refusal by the server (400, 431, 503) in the vendor's error shape."""
+        error = self.emulator.provider.error(status, message)
+        headers = [("Content-Type", error.content_type), *error.headers.items()]
+        return Response(status, _raw_headers(headers), error.body)
+
+    # -- ASGI ----------------------------------------------------------------------------
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -45,16 +148,16 @@ class EmulatorAsgi:
         method: str = scope["method"]
         path: str = scope["path"]
         control = path.startswith(ADMIN_PREFIX)
-        body, too_large = await _read_body(receive, emulator.settings.max_body_bytes)
-        status: int
-        headers: list[tuple[str, str]]
+        limit = self.body_limits.limit(method, path) if _may_have_body(scope) else 0
+        body, too_large = await _read_body(receive, limit, scope["headers"])
+        answer: Answer
+        notes: dict[str, Any] = {}
+        """What the pipeline tells the journal (the operation, the rules that fired, a fault)."""
         if too_large:
-            error = emulator.provider.error(
-                413, f"the request body is larger than {emulator.settings.max_body_bytes} bytes"
-            )
-            status, headers, payload = (
+            error = emulator.provider.error(413, f"the request body is larger than {limit} bytes")
+            answer = (
                 error.status,
-                [("Content-Type", error.content_type)],
+                [("Content-Type", error.content_type), *error.headers.items()],
                 error.body,
             )
         else:
@@ -64,25 +167,24 @@ class EmulatorAsgi:
                 fault = None
             if fault is not None and fault.action == "drop":
                 await _drop(scope, receive)
-                self._journal(scope, body, 0, [], b"", note=f"dropped by fault {fault.id}")
+                notes["note"] = f"dropped by fault {fault.id}"
+                self._journal_scope(scope, body, (0, [], b""), notes)
                 return
             if fault is not None:
-                status, headers, payload = self._forced(fault)
-                scope[JOURNAL_NOTES] = {"note": f"status forced by fault {fault.id}"}
+                answer = self._forced(fault)
+                notes["note"] = f"status forced by fault {fault.id}"
             else:
-                status, headers, payload = self._call_flask(scope, body)
+                answer = self._call_flask(_environ_of(scope, body, notes))
         if not control or emulator.settings.journal_admin:
-            self._journal(scope, body, status, headers, payload, **scope.get(JOURNAL_NOTES, {}))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
-            }
-        )
+            self._journal_scope(scope, body, answer, notes)
+        status, headers, payload = answer
+        raw = _raw_headers(headers)
+        if status not in (204, 304) and not any(name == b"content-length" for name, _ in raw):
+            raw.append((b"content-length", str(len(payload)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": payload})
 
-    def _forced(self, fault: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _forced(self, fault: Any) -> Answer:
         if fault.body is not None:
             payload = orjson.dumps(fault.body)
             content_type = "application/json"
@@ -94,9 +196,7 @@ class EmulatorAsgi:
         headers = [("Content-Type", content_type), *fault.headers.items()]
         return fault.status, headers, payload
 
-    def _call_flask(
-        self, scope: dict[str, Any], body: bytes
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _call_flask(self, environ: dict[str, Any]) -> Answer:
         started: list[Any] = []
 
         def start_response(
@@ -105,7 +205,7 @@ class EmulatorAsgi:
             started[:] = [int(status[:3]), headers]
             return lambda data: None
 
-        chunks = self._wsgi(_environ(scope, body), start_response)
+        chunks = self._wsgi(environ, start_response)
         try:
             payload = b"".join(chunks)
         finally:
@@ -115,28 +215,38 @@ class EmulatorAsgi:
         status, headers = started
         return status, headers, payload
 
+    def _journal_scope(
+        self, scope: dict[str, Any], body: bytes, answer: Answer, notes: dict[str, Any]
+    ) -> None:
+        status, headers, payload = answer
+        self._journal(
+            scope["method"], scope["path"], scope["query_string"], scope["headers"],
+            body, status, headers, payload, notes,
+        )  # fmt: skip
+
     def _journal(
         self,
-        scope: dict[str, Any],
+        method: str,
+        path: str,
+        query: bytes,
+        request_headers: Headers,
         body: bytes,
         status: int,
         headers: list[tuple[str, str]],
         payload: bytes,
-        note: str = "",
-        **notes: Any,
+        notes: dict[str, Any],
     ) -> None:
         self.emulator.journal.record(
             "http",
-            method=scope["method"],
-            path=scope["path"],
-            query=scope["query_string"].decode("latin-1"),
+            method=method,
+            path=path,
+            query=query.decode("latin-1"),
             status=status,
             # Kept as the server gave them; decoded only when someone reads the journal.
-            request_headers=scope["headers"],
+            request_headers=request_headers,
             request_body=body,
             response_headers=headers,
             response_body=payload,
-            note=note,
             **notes,
         )
 
@@ -153,11 +263,16 @@ class EmulatorAsgi:
         await handler(connection)
 
 
+def _raw_headers(headers: list[tuple[str, str]]) -> Headers:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+
+
 def _audited(send: Send, emulator: Emulator) -> Send:
     """``send`` counting every data frame that leaves the emulator, whichever code sends it.
 
     Counted here, apart from the check, so that a frame sent without being checked against the
-    AsyncAPI document shows up in ``emulator.frame_audit`` (see ``FrameAudit``)."""
+    AsyncAPI document shows up in ``emulator.frame_audit`` (see ``FrameAudit``). Frames written
+    already encoded are counted where ``SocketConnection`` writes them."""
     audit = emulator.frame_audit
 
     async def send_counted(message: dict[str, Any]) -> None:
@@ -168,7 +283,15 @@ def _audited(send: Send, emulator: Emulator) -> Send:
     return send_counted
 
 
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+def _may_have_body(scope: dict[str, Any]) -> bool:
+    return any(name in (b"content-length", b"transfer-encoding") for name, _ in scope["headers"])
+
+
+async def _read_body(receive: Receive, limit: int, headers: Headers) -> tuple[bytes, bool]:
+    """The request body, or ``(b"", True)`` as soon as it is known to exceed ``limit``."""
+    for name, value in headers:
+        if name == b"content-length" and value.strip().isdigit() and int(value) > limit:
+            return b"", True
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -177,11 +300,12 @@ async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size <= limit:
-            chunks.append(chunk)
+        if size > limit:
+            return b"", True
+        chunks.append(chunk)
         if not message.get("more_body"):
             break
-    return b"".join(chunks), size > limit
+    return b"".join(chunks), False
 
 
 async def _drop(scope: dict[str, Any], receive: Receive) -> None:
@@ -204,30 +328,57 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def _environ(scope: dict[str, Any], body: bytes) -> dict[str, Any]:
-    server = scope.get("server") or ("127.0.0.1", 0)
-    client = scope.get("client")
+def _environ_of(scope: dict[str, Any], body: bytes, notes: dict[str, Any]) -> dict[str, Any]:
+    return _environ(
+        scope["method"],
+        scope["path"],
+        scope["query_string"],
+        scope["headers"],
+        body,
+        notes,
+        server=scope.get("server"),
+        client=scope.get("client"),
+        scheme=scope.get("scheme", "http"),
+        http_version=scope.get("http_version", "1.1"),
+    )
+
+
+def _environ(
+    method: str,
+    path: str,
+    query: bytes,
+    headers: Headers,
+    body: bytes,
+    notes: dict[str, Any],
+    *,
+    server: tuple[str, int] | None,
+    client: tuple[str, int] | None,
+    scheme: str,
+    http_version: str,
+) -> dict[str, Any]:
+    server = server or ("127.0.0.1", 0)
     environ: dict[str, Any] = {
-        "REQUEST_METHOD": scope["method"],
+        "REQUEST_METHOD": method,
         "SCRIPT_NAME": "",
         # WSGI wants the path's bytes as latin-1 text; ASGI gives it decoded from UTF-8.
-        "PATH_INFO": scope["path"].encode("utf-8", "surrogateescape").decode("latin-1"),
-        "QUERY_STRING": scope["query_string"].decode("latin-1"),
+        "PATH_INFO": path.encode("utf-8", "surrogateescape").decode("latin-1"),
+        "QUERY_STRING": query.decode("latin-1"),
         "SERVER_NAME": str(server[0]),
         "SERVER_PORT": str(server[1]),
-        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "SERVER_PROTOCOL": f"HTTP/{http_version}",
         "REMOTE_ADDR": client[0] if client else "",
         "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.url_scheme": scheme,
         "wsgi.input": io.BytesIO(body),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": False,
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
         "CONTENT_LENGTH": str(len(body)),
-        JOURNAL_NOTES: scope.setdefault(JOURNAL_NOTES, {}),
+        # The pipeline writes the operation and the rules that fired here, for the journal.
+        JOURNAL_NOTES: notes,
     }
-    for raw_name, raw_value in scope["headers"]:
+    for raw_name, raw_value in headers:
         name = raw_name.decode("latin-1").upper().replace("-", "_")
         value = raw_value.decode("latin-1")
         if name == "CONTENT_TYPE":

@@ -42,6 +42,27 @@ class CoreSettings:
     """Validate every response and socket frame against the contract and record violations."""
     max_body_bytes: int = 10 * 1024 * 1024
     """Larger request bodies are refused with 413."""
+    # The transport's limits (``core/limits.py``); every one bounds what a client can hold.
+    idle_timeout: float = 30.0
+    """Close a connection that has not sent a whole request within this many seconds (also
+    between requests on a kept-alive connection)."""
+    max_connections: int = 10_000
+    """Open connections (sockets included) per emulator; more are refused with 503."""
+    max_request_head_bytes: int = 65_536
+    """Request line plus headers; a larger head is refused with 431."""
+    max_request_headers: int = 200
+    """Header lines per request; more are refused with 431."""
+    socket_max_message_bytes: int = 4_096
+    """Largest WebSocket message a client may send (Track's clients send ``pong <uuid>``); a
+    larger one closes the socket with 1009."""
+    socket_inbound_bytes: int = 16 * 1024 * 1024
+    """Socket message bytes received and not yet handled, all sockets of an emulator together;
+    past it the socket that sends more is closed with 1013."""
+    socket_send_buffer_bytes: int = 1024 * 1024
+    """Bytes sent to a socket that its client has not read yet; a client further behind is
+    closed with 1008, so a client that never reads cannot make memory grow."""
+    socket_queue_events: int = 1_000
+    """Pushes and client messages waiting for one socket's session; more close it with 1013."""
 
 
 T = TypeVar("T")

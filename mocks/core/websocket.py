@@ -5,25 +5,37 @@ time and what happened (opened, a client text, a pushed change, a tick) and retu
 to send. ``drive`` does the I/O: it waits for client frames, pushed changes, the session's
 next deadline on the emulator clock, or a close request, whichever comes first. Tests move
 the clock instead of sleeping.
+
+Sending never waits for a client: frames go to the server's buffer for that socket
+(``wschannel``). A client that falls more than ``socket_send_buffer_bytes`` behind is closed
+with 1008, and one with more than ``socket_queue_events`` events waiting with 1013, so a
+client that never reads cannot make memory grow. A change pushed to many sockets as
+``Frames`` is encoded once and written to each socket in one write.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .clock import Clock, wait_until
+from .alarms import Alarm, alarms_for
+from .clock import Clock
+from .wsframes import CHANNEL_KEY, encode_text_frames
 
 if TYPE_CHECKING:
     from .emulator import Emulator
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+log = logging.getLogger("trackmock")
 
 _ids = itertools.count(1)
 
@@ -47,11 +59,64 @@ class SocketSession(Protocol):
         ...
 
 
+class Frames(tuple[str, ...]):
+    """The text frames of one change, encoded once for every socket that gets them.
+
+    Push a ``Frames`` to many sockets: when a session passes it on unchanged (its ``pushed``
+    returns the same strings), each socket gets the shared encoding in one write.
+    """
+
+    @functools.cached_property
+    def wire(self) -> bytes:
+        return encode_text_frames(self)
+
+    @functools.cached_property
+    def bodies(self) -> tuple[bytes, ...]:
+        """Each frame's UTF-8 bytes, as the journal keeps them."""
+        return tuple(text.encode("utf-8") for text in self)
+
+
+def _passed_on(frames: Sequence[str], change: Frames) -> bool:
+    return len(frames) == len(change) and all(a is b for a, b in zip(frames, change, strict=True))
+
+
 @dataclass(frozen=True)
 class _Event:
     kind: str
-    """``text``, ``push``, ``tick``, ``close`` or ``gone``."""
+    """``text``, ``push``, ``tick``, ``close``, ``gone``, or ``wake`` (look again)."""
     value: Any = None
+
+
+class _Inbox:
+    """A socket's waiting events: what ``asyncio.Queue`` does here, at a tenth of its size
+    (a short list and at most one waiter; a server may hold ten thousand of these)."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[_Event] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, event: _Event) -> None:
+        self._items.append(event)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> _Event:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def empty(self) -> bool:
+        return not self._items
 
 
 class SocketConnection:
@@ -62,23 +127,35 @@ class SocketConnection:
         self.id = next(_ids)
         self.path: str = scope["path"]
         self.query_string: str = scope.get("query_string", b"").decode("latin-1")
-        self.headers: list[tuple[str, str]] = [
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])
-        ]
+        self._raw_headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
         self.cookies = _cookies(self.header("cookie") or "")
-        self.supports_reject = "websocket.http.response" in scope.get("extensions", {})
+        extensions = scope.get("extensions") or {}
+        self.supports_reject = "websocket.http.response" in extensions
         self.accepted = False
         self.closed = False
         self._receive = receive
         self._send = send
-        self._events: asyncio.Queue[_Event] = asyncio.Queue()
+        self._channel = extensions.get(CHANNEL_KEY)
+        self._events = _Inbox()
         self._loop = asyncio.get_running_loop()
+        self._inline: tuple[SocketSession, Clock] | None = None
+        """Set by ``drive`` while it runs, so that ``push`` can hand changes on at once."""
+        self._armed: float | None = None
+        """The deadline ``drive`` waits for."""
+        settings = emulator.settings
+        self._send_limit = settings.socket_send_buffer_bytes
+        self._queue_limit = settings.socket_queue_events
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """The upgrade request's headers, decoded (kept raw: ten thousand sockets add up)."""
+        return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self._raw_headers]
 
     def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
+        wanted = name.lower().encode("latin-1")
+        for key, value in self._raw_headers:
+            if key.lower() == wanted:
+                return value.decode("latin-1")
         return None
 
     async def handshake(self) -> None:
@@ -102,7 +179,7 @@ class SocketConnection:
             path=self.path,
             query=self.query_string,
             status=status,
-            request_headers=self.headers,
+            request_headers=self._raw_headers,
             response_headers=[("content-type", content_type)],
             response_body=body,
             note="websocket upgrade refused",
@@ -123,20 +200,75 @@ class SocketConnection:
         await self._send({"type": "websocket.http.response.body", "body": body})
 
     async def send_text(self, text: str) -> None:
-        if self.closed:
+        await self.send_frames([text])
+
+    async def send_frames(self, frames: Sequence[str], shared: Frames | None = None) -> None:
+        """Send text frames in one write (``shared``: the same frames, already encoded)."""
+        if self._channel is not None:
+            self._write(frames, shared)
+        elif not self.closed and frames:
+            self._record(frames, None)
+            await self._send_each(frames)
+
+    def _write(self, frames: Sequence[str], shared: Frames | None) -> None:
+        """Write to our server's channel now (it never blocks); close a client too far behind."""
+        channel = self._channel
+        if self.closed or not frames:
             return
-        self.emulator.journal.record(
-            "ws-out", path=self.path, connection=self.id, response_body=text.encode("utf-8")
-        )
-        self.emulator.check_frame(text)
+        if channel.buffered() > self._send_limit:
+            self._closed_now(1008, f"the client is more than {self._send_limit} bytes behind")
+            channel.close(1008)
+            self._events.put_nowait(_Event("wake"))
+            return
+        self._record(frames, shared)
+        self.emulator.frame_audit.sent += len(frames)
+        channel.write_frames(shared.wire if shared is not None else encode_text_frames(frames))
+
+    def _record(self, frames: Sequence[str], shared: Frames | None) -> None:
+        emulator = self.emulator
+        bodies = shared.bodies if shared is not None else [t.encode("utf-8") for t in frames]
+        for text, body in zip(frames, bodies, strict=True):
+            emulator.journal.record(
+                "ws-out", path=self.path, connection=self.id, response_body=body
+            )
+            emulator.check_frame(text)
+
+    async def _send_each(self, frames: Sequence[str]) -> None:
+        """Without our server's channel: one ASGI message per frame."""
         try:
-            await self._send({"type": "websocket.send", "text": text})
+            for text in frames:
+                await self._send({"type": "websocket.send", "text": text})
         except (OSError, RuntimeError):
             # The peer went away between our check and the write.
             self.closed = True
 
     def push(self, change: Any) -> None:
-        """Hand a change to this socket's session (safe from any thread)."""
+        """Hand a change to this socket's session (safe from any thread).
+
+        On the loop's thread, while the session has nothing else waiting, the change is
+        handled at once: a push to a thousand sockets then costs no task switch at all."""
+        inline = self._inline
+        if (
+            inline is not None
+            and not self.closed
+            and self._events.empty()
+            and _running_loop() is self._loop
+        ):
+            session, clock = inline
+            try:
+                frames = session.pushed(change, clock.now())
+            except Exception:
+                log.exception("socket session failed on a push")
+                self._closed_now(1011, "the session failed on a push")
+                self._channel.close(1011)
+                self._events.put_nowait(_Event("wake"))
+                return
+            shared = change if isinstance(change, Frames) and _passed_on(frames, change) else None
+            self._write(frames, shared)
+            if session.close_code is not None or session.deadline() != self._armed:
+                # The session wants to close, or its next deadline moved: let drive look.
+                self._events.put_nowait(_Event("wake"))
+            return
         self._put(_Event("push", change))
 
     def close_soon(self, code: int = 1000) -> None:
@@ -144,30 +276,46 @@ class SocketConnection:
         self._put(_Event("close", code))
 
     def _put(self, event: _Event) -> None:
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self._loop:
-            self._events.put_nowait(event)
+        if _running_loop() is self._loop:
+            self._enqueue(event)
         else:
-            self._loop.call_soon_threadsafe(self._events.put_nowait, event)
+            self._loop.call_soon_threadsafe(self._enqueue, event)
 
-    async def close(self, code: int = 1000) -> None:
+    def _enqueue(self, event: _Event) -> None:
         if self.closed:
             return
-        self.closed = True
-        self.emulator.open_sockets.discard(self)
-        self.emulator.journal.record("ws-close", path=self.path, connection=self.id, status=code)
+        if self._events.qsize() >= self._queue_limit and self._channel is not None:
+            # The session is not keeping up (its client or the loop is stuck): give up on it.
+            self._closed_now(1013, f"more than {self._queue_limit} events waiting")
+            self._channel.close(1013)
+            self._events.put_nowait(_Event("close", 1013))
+            return
+        self._events.put_nowait(event)
+
+    async def close(self, code: int = 1000, note: str = "") -> None:
+        """Close the socket (never waits for the client to read the close frame)."""
+        if self.closed:
+            return
+        self._closed_now(code, note)
+        if self._channel is not None:
+            self._channel.close(code)
+            return
         with contextlib.suppress(OSError, RuntimeError):
             await self._send({"type": "websocket.close", "code": code})
+
+    def _closed_now(self, code: int | None, note: str) -> None:
+        self.closed = True
+        self.emulator.open_sockets.discard(self)
+        self.emulator.journal.record(
+            "ws-close", path=self.path, connection=self.id, status=code, note=note
+        )
 
     async def _read(self) -> None:
         """Feed client frames into the event queue until the client goes away."""
         while True:
             message = await self._receive()
             if message["type"] == "websocket.disconnect":
-                self._events.put_nowait(_Event("gone", message.get("code")))
+                self._events.put_nowait(_Event("gone", message))
                 return
             text = message.get("text")
             if text is None:
@@ -176,7 +324,14 @@ class SocketConnection:
             self.emulator.journal.record(
                 "ws-in", path=self.path, connection=self.id, request_body=text.encode("utf-8")
             )
-            self._events.put_nowait(_Event("text", text))
+            self._enqueue(_Event("text", text))
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _cookies(header: str) -> dict[str, str]:
@@ -197,57 +352,59 @@ async def drive(connection: SocketConnection, session: SocketSession, clock: Clo
     """
     events = connection._events
     reader = asyncio.create_task(connection._read())
-    alarm: asyncio.Task[None] | None = None
+    alarms = alarms_for(clock)
+    alarm: Alarm | None = None
     alarm_for: float | None = None
 
-    async def ring(deadline: float) -> None:
-        await wait_until(clock, deadline)
+    def ring() -> None:
         events.put_nowait(_Event("tick"))
 
     try:
-        await _send_all(connection, session.opened(clock.now()))
+        await connection.send_frames(session.opened(clock.now()))
+        if connection._channel is not None:
+            connection._inline = (session, clock)
         while not connection.closed and session.close_code is None:
             deadline = session.deadline()
             if deadline != alarm_for:
                 if alarm is not None:
                     alarm.cancel()
-                alarm = None if deadline is None else asyncio.create_task(ring(deadline))
-                alarm_for = deadline
+                alarm = None if deadline is None else alarms.at(deadline, ring)
+                alarm_for = connection._armed = deadline
             event = await events.get()
             now = clock.now()
             if event.kind == "tick":
                 # A tick from an alarm since replaced is harmless: the session acts only on
                 # what is due.
                 alarm, alarm_for = None, None
+                connection._armed = None
                 frames = session.tick(now)
             elif event.kind == "text":
                 frames = session.received(event.value, now)
             elif event.kind == "push":
                 frames = session.pushed(event.value, now)
+                change = event.value
+                if isinstance(change, Frames) and _passed_on(frames, change):
+                    await connection.send_frames(frames, change)
+                    continue
             elif event.kind == "close":
                 await connection.close(int(event.value))
                 break
+            elif event.kind == "wake":
+                # Something was handled at once (see ``push``): only look again.
+                frames = []
             else:
-                connection.closed = True
-                connection.emulator.open_sockets.discard(connection)
-                connection.emulator.journal.record(
-                    "ws-close",
-                    path=connection.path,
-                    connection=connection.id,
-                    status=event.value,
-                    note="closed by the client",
-                )
+                if not connection.closed:
+                    gone = event.value
+                    connection._closed_now(
+                        gone.get("code"), gone.get("reason") or "closed by the client"
+                    )
                 break
-            await _send_all(connection, frames)
+            await connection.send_frames(frames)
         if session.close_code is not None:
             await connection.close(session.close_code)
     finally:
-        for task in (reader, alarm):
-            if task is not None:
-                task.cancel()
+        connection._inline = None
+        reader.cancel()
+        if alarm is not None:
+            alarm.cancel()
         connection.emulator.open_sockets.discard(connection)
-
-
-async def _send_all(connection: SocketConnection, frames: list[str]) -> None:
-    for frame in frames:
-        await connection.send_text(frame)

@@ -13,9 +13,11 @@ import ssl
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.contracts import ContractError
+from ..core.limits import Limits
+from ..core.server import Listener
 from ..drift import events as ev
 from ..drift.bundle import vendor_bundle
 from ..drift.command import (
@@ -32,8 +34,10 @@ from ..drift.redact import Redactor
 from ..drift.report import REPORTS
 from .app import ProxyApp
 from .har import traffic_to_har
-from .tls import make_tls_files
 from .traffic import Recorder
+
+if TYPE_CHECKING:
+    from ..core.tls import ServerTls
 
 TLS_VENDORS = frozenset({"trackops"})
 """Vendors whose API is TLS-only: the proxy listens with TLS for them."""
@@ -51,37 +55,24 @@ def _write_json(path: Path, data: Any) -> None:
     os.replace(temporary, path)
 
 
-def _server(app: ProxyApp, args: argparse.Namespace, tls: Any) -> Any:
-    import uvicorn
-
-    config = uvicorn.Config(
-        app,
-        http="httptools",
-        ws="wsproto",
-        lifespan="off",
-        log_level="warning",
-        access_log=False,
-        server_header=False,
-        date_header=False,
-        proxy_headers=False,
-        ws_ping_interval=None,
-        ws_ping_timeout=None,
-        ws_per_message_deflate=False,
-        ws_max_size=app.check_body_bytes,
-        timeout_graceful_shutdown=1,
-        ssl_certfile=str(tls.cert) if tls else None,
-        ssl_keyfile=str(tls.key) if tls else None,
+def _listener(app: ProxyApp, args: argparse.Namespace, tls: ServerTls | None) -> Listener:
+    """The proxy on trackmock's own server: the emulators' limits, and for a TLS-only vendor the
+    same kind of test CA as the emulator, with plain HTTP refused in one clear answer."""
+    limits = Limits(ws_max_message_bytes=app.check_body_bytes)
+    return Listener(
+        app=app,
+        host=args.host,
+        port=args.port,
+        tls=tls.context if tls else None,
+        name="proxy",
+        limits=limits,
     )
-    config.load()
-    server = uvicorn.Server(config)
-    # What uvicorn's own ``serve`` sets up before ``startup`` (lifespan is off).
-    server.lifespan = config.lifespan_class(config)
-    return server
 
 
 async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
     """Proxy until ``stop`` is set; returns the exit status."""
-    from ..core.server import bind
+    from ..core.server import Runner
+    from ..core.tls import make_server_tls
 
     redactor = Redactor()
     bundle = vendor_bundle(args.vendor, args.contracts)
@@ -89,21 +80,18 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
     report = REPORTS[args.format](buffer, redactor)
     recorder = Recorder(bundle, redactor, report.handle)
     app = ProxyApp(args.upstream, recorder, upstream_tls=_upstream_tls(args))
-    tls = make_tls_files(args.tls_dir) if args.vendor in TLS_VENDORS else None
-    server = _server(app, args, tls)
-    sock = bind(args.host, args.port)
-    port = sock.getsockname()[1]
-    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    url = f"{'https' if tls else 'http'}://{host}:{port}"
+    tls = make_server_tls(args.tls_dir) if args.vendor in TLS_VENDORS else None
+    listener = _listener(app, args, tls)
+    runner = Runner([listener], freeze_heap=False)
     clock = time.perf_counter()
     report.handle(ev.Started("proxy", bundle.label, (args.upstream,)))
     await app.start()
     recorder.start()
-    await server.startup(sockets=[sock])
     try:
-        main_loop = asyncio.create_task(server.main_loop())
+        await runner.start()
+        url = listener.url
         ready: dict[str, Any] = {"url": url, "upstream": args.upstream}
-        if tls is not None:
+        if tls is not None and tls.ca_cert is not None:
             ready["ca_cert"] = str(tls.ca_cert)
         if args.ready_file:
             _write_json(args.ready_file, ready)
@@ -113,12 +101,9 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
             flush=True,
         )
         await stop.wait()
-        server.should_exit = True
-        await main_loop
     finally:
-        await server.shutdown(sockets=[sock])
+        await runner.stop()
         await app.close()
-        sock.close()
         await recorder.drain()
     report.handle(ev.Finished(time.perf_counter() - clock, recorder.notes()))
     with output(args.output) as stream:

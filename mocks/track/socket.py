@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import orjson
 
-from ..core.websocket import drive
+from ..core.websocket import Frames, drive
 from .errors import NO_SESSION, track_error
 from .feed import FeedSession, PingRule
 from .records import frame_key
@@ -58,6 +58,7 @@ class Hub:
     def publish(self, user_ids: Iterable[int], frames: tuple[str, ...]) -> int:
         """Push ``frames`` to every socket of these users; returns how many sockets got them."""
         count = 0
+        frames = Frames(frames)  # encoded once, written to each socket in one write
         for user_id in user_ids:
             for socket in self._by_user.get(user_id, ()):
                 socket.push(frames)

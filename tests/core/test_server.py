@@ -7,6 +7,7 @@ import json
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -435,3 +436,67 @@ def test_a_path_outside_latin_1_reaches_the_vendor_not_a_500(sample: Emulator) -
     assert bad_id.status_code == 400
     assert bad_id.json()["message"].startswith("path parameter 'id'")
     assert requests.get(f"{url}/api/n%C3%A4%E2%82%AC").status_code == 404
+
+
+def test_pipelined_requests_are_answered_in_order(sample: Emulator) -> None:
+    """Bodiless requests (the fast path) and one with a body (ASGI) in one write."""
+    host, port = sample.base_url.removeprefix("http://").split(":")
+    body = b'{"name": "piped"}'
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(
+            b"GET /api/ping HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"POST /api/widgets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\n"
+            b"X-Tenant: 1\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+            + b"HEAD /api/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        answers = b""
+        while chunk := raw.recv(65536):
+            answers += chunk
+    heads = [part for part in answers.split(b"HTTP/1.1 ")[1:]]
+    assert [h[:3] for h in heads] == [b"200", b"201", b"200"]
+    assert b'"name":"piped"' in heads[1]
+    assert heads[2].endswith(b"\r\n\r\n"), "a HEAD answer has no body"
+    assert b"connection: close" in heads[2]
+
+
+def test_a_malformed_request_gets_a_400_in_the_vendor_shape(sample: Emulator) -> None:
+    host, port = sample.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(b"GET /api/ping HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+        answer = raw.recv(65536)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert json.loads(body) == {"message": "Invalid HTTP request received.", "status": 400}
+
+
+def test_any_asgi_app_can_be_served_with_tls_and_a_plain_http_refusal(tmp_path: Path) -> None:
+    """Not only emulators: a listener serves any ASGI app (the ASGI path, no fast path)."""
+
+    async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        answer = f"{scope['method']} {scope['path']} {len(body)}".encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": answer, "more_body": True})
+        await send({"type": "http.response.body", "body": b"!"})
+
+    tls = make_server_tls(tmp_path)
+    listener = Listener(app=echo, tls=tls.context, name="echo")
+    runner = BackgroundRunner([listener])
+    runner.start()
+    try:
+        url = listener.url
+        answer = requests.post(f"{url}/any/path", data=b"x" * 10, verify=str(tls.ca_cert))
+        assert answer.text == "POST /any/path 10!"
+        assert answer.headers["Transfer-Encoding"] == "chunked"
+        plain = requests.get(url.replace("https://", "http://") + "/")
+        assert plain.status_code == 400
+        assert "TLS only" in plain.text
+    finally:
+        runner.stop()
