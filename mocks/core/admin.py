@@ -91,14 +91,17 @@ class AdminApi:
             clock.freeze(bool(body["freeze"]))
         return clock.snapshot()
 
-    def listJournal(self, call: Call) -> dict[str, Any]:
-        query = Query(**call.query)
-        journal = self.emulator.journal
-        return {
-            "entries": [entry.to_json() for entry in journal.select(query)],
-            "recorded": journal.recorded,
-            "size": journal.size,
-        }
+    def listJournal(self, call: Call) -> Reply:
+        from .emulator import Reply
+
+        emulator = self.emulator
+        settings = emulator.settings
+        page = emulator.journal.page(
+            Query(**call.query),
+            page_bytes=settings.journal_page_bytes,
+            redactor=None if settings.journal_secrets else emulator.redactor(),
+        )
+        return Reply.encoded(page)
 
     def clearJournal(self, call: Call) -> None:
         self.emulator.journal.clear()
@@ -126,9 +129,11 @@ class AdminApi:
         return {"closed": len(sockets)}
 
     def listViolations(self, call: Call) -> dict[str, Any]:
+        emulator = self.emulator
         return {
-            "violations": list(self.emulator.violations),
-            "errors": list(self.emulator.handler_errors),
+            "violations": list(emulator.violations),
+            "errors": list(emulator.handler_errors),
+            "dropped": emulator.dropped_violations,
         }
 
     def getConformance(self, call: Call) -> dict[str, Any]:

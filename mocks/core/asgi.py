@@ -68,7 +68,9 @@ class EmulatorAsgi:
             if fault is not None:
                 status, headers, payload = self._forced(fault)
             else:
-                status, headers, payload = self._call_flask(scope, body)
+                status, headers, payload = await emulator.offload.run(
+                    lambda: self._call_flask(scope, body)
+                )
         if not control or emulator.settings.journal_admin:
             self._journal(scope, body, status, headers, payload)
         await send(

@@ -24,13 +24,14 @@ from ..drift.inputs import RECEIVED, Exchange, Frame
 from .plan import Planner, Records, Step
 
 if TYPE_CHECKING:
+    from ..core.redact import Redactor
     from ..drift.bundle import Bundle
-    from ..drift.redact import Redactor
     from .vendors import Vendor
 
 Emit = Callable[[ev.Event], None]
 PING_INTERVAL = 30.0
-"""Track sends a PING every 30 s (Track API guide 3.3 Ping/Pong Mechanism): a socket open that long must see one."""
+"""Track sends a PING every 30 s (Track API guide 3.3 Ping/Pong Mechanism): a socket open that
+long must see one."""
 PING_GRACE = 10.0
 """Real seconds to wait for a PING that is due when the socket time is up (a hang guard: the
 emulator's clock can move faster than its frames arrive)."""

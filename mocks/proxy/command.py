@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.contracts import ContractError
+from ..core.redact import Redactor
 from ..drift import events as ev
 from ..drift.bundle import vendor_bundle
 from ..drift.command import (
@@ -28,7 +29,6 @@ from ..drift.command import (
     output,
 )
 from ..drift.inputs import InputError
-from ..drift.redact import Redactor
 from ..drift.report import REPORTS
 from .app import ProxyApp
 from .har import traffic_to_har

@@ -185,9 +185,8 @@ class TrackerProvider(Provider[TrackerSettings]):
 
     def invalid(self, call: Call, problems: list[Problem]) -> HttpError:
         prefix = call.operation.extensions.get("x-body-name", "body")
-        body = call.request.get_json(silent=True)
         renamed = renamed_fields(call.operation)
-        extra = self.cases.renamed_field_problems(body, renamed, prefix)
+        extra = self.cases.renamed_field_problems(call.params.document, renamed, prefix)
         return contract_refusal(problems, prefix, extra)
 
     def not_found(self, path: str) -> HttpError:
