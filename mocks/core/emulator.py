@@ -452,7 +452,7 @@ class Emulator:
         # context proxy on every read.
         current = request.environ["werkzeug.request"]
         call = Call(operation, current, self, path_args)
-        if self.offload.wanted() and self._heavy(call, hooks):
+        if self.settings.offload and self.offload.wanted() and self._heavy(call, hooks):
             # Nothing has run yet: the request runs again, whole, on the emulator's worker.
             self.offload.ask()
             return Response(status=202)

@@ -14,12 +14,18 @@ answer is dropped, and the request runs again on the worker.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+SWITCH_INTERVAL = 0.0005
+"""Seconds a thread may hold the GIL while another waits, as long as a worker runs (Python's
+default, 5 ms, would delay the event loop by that much at each of a request's wake-ups)."""
+_running = 0
+_default_interval = sys.getswitchinterval()
 
 
 class Offload:
@@ -73,11 +79,17 @@ class Offload:
             self._job = None
 
     def _inside(self, handle: Callable[[], T]) -> T:
+        global _running
         self._local.inside = True
+        _running += 1
+        sys.setswitchinterval(SWITCH_INTERVAL)
         try:
             return handle()
         finally:
             self._local.inside = False
+            _running -= 1
+            if not _running:
+                sys.setswitchinterval(_default_interval)
 
     def shutdown(self) -> None:
         if self._executor is not None:

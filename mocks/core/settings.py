@@ -51,9 +51,12 @@ class CoreSettings:
     """How many contract violations, and how many emulator errors, are kept (the newest)."""
     max_json_depth: int = 64
     """JSON request bodies nested deeper are refused with the vendor's 400."""
+    offload: bool = True
+    """Run heavy requests (a body over ``offload_body_bytes``, a report or export over many
+    records, a reset, a journal page) on the emulator's worker thread, one at a time, so that
+    the event loop keeps serving the other emulators; False runs everything on the loop."""
     offload_body_bytes: int = 16384
-    """Requests with a larger body run on a worker thread (never two of one emulator at once),
-    so that the event loop keeps serving the other emulators meanwhile."""
+    """Requests with a larger body are heavy (see ``offload``)."""
     admin_token: str | None = None
     """When set, the control API wants ``X-Trackmock-Admin-Token`` with this value."""
     check_responses: bool = False

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 RESET_CLOSE_CODE = 1012
 """Close code of sockets open when the emulator is reset (RFC 6455: service restart)."""
+REPORTS = frozenset({"getRouteReport", "postRouteReport", "postEventsReport", "postSummaryReport"})
+"""Operations whose answer grows with the positions and events in a time span."""
 
 
 def _id(record: Record) -> int:
@@ -102,6 +104,15 @@ class TrackProvider(Provider[TrackSettings]):
 
     def sockets(self) -> dict[str, SocketHandler]:
         return {"/api/socket": self.socket.serve}
+
+    def heavy(self, call: Call) -> bool:
+        """Reports, positions over a time span and CSV exports grow with the data."""
+        args = call.request.args
+        return (
+            call.operation.id in REPORTS
+            or (call.operation.id == "getPositions" and "from" in args)
+            or args.get("responseType") == "csv"
+        )
 
     # -- session ---------------------------------------------------------------------------------
 

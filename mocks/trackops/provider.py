@@ -226,6 +226,10 @@ class TrackopsProvider(Provider[TrackopsSettings]):
     def authenticate(self, call: Call) -> Principal:
         return self.gate.authenticate(call)
 
+    def heavy(self, call: Call) -> bool:
+        """The control actions that read or write a whole store."""
+        return call.operation.id in ("listTrackopsRecords", "createTrackopsRecords")
+
     def admit(self, call: Call) -> None:
         self.gate.admit(call)
 
