@@ -607,6 +607,8 @@ class Emulator:
     def shutdown(self) -> None:
         self.offload.shutdown()
         self.provider.shutdown()
+        if self.tls is not None:
+            self.tls.cleanup()
 
 
 def _cut(text: str, limit: int = MESSAGE_CHARS) -> str:

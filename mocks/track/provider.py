@@ -17,6 +17,7 @@ from ..core.emulator import Call, Provider, Reply, SocketHandler
 from ..core.errors import HttpError
 from ..core.paths import fixtures_dir
 from ..core.store import Table
+from ..core.validation import shown
 from .admin import TrackAdmin
 from .errors import LOGIN_FAILED, NOT_UPGRADE, own_refusal, track_error
 from .export import CSV, csv_table
@@ -121,7 +122,7 @@ class TrackProvider(Provider[TrackSettings]):
         if user is None:
             raise track_error(401, LOGIN_FAILED)
         session_id = secrets.token_hex(16).upper()
-        self.store.sessions[session_id] = WebSession(session_id, user["id"], call.now)
+        self.gate.open_session(WebSession(session_id, user["id"], call.now), call.now)
         call.response_headers["Set-Cookie"] = f"{COOKIE}={session_id}; Path=/api"
         return Reply.encoded(self.store.users.encoded(user["id"]))
 
@@ -135,6 +136,7 @@ class TrackProvider(Provider[TrackSettings]):
         session = self.store.sessions.pop(call.request.cookies.get(COOKIE) or "", None)
         if session is not None:
             session.logged_out = True
+            self.socket.logged_out(session)
 
     def openSocket(self, call: Call) -> None:
         # Reached only by a request the server did not treat as an upgrade.
@@ -217,7 +219,10 @@ class TrackProvider(Provider[TrackSettings]):
     def _check_unique_id(self, record: Record) -> None:
         owner = self.store.unique_ids.get(record["uniqueId"])
         if owner is not None and owner != record["id"]:
-            raise track_error(400, f"Duplicate uniqueId {record['uniqueId']!r}: device {owner}")
+            # Not which device: it may be another user's.
+            raise track_error(
+                400, f"Duplicate uniqueId {shown(record['uniqueId'])}: another device has it"
+            )
 
     def _owned_device(self, call: Call) -> Record:
         device_id = call.path_params["id"]

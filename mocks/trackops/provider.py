@@ -161,7 +161,12 @@ class TrackopsProvider(Provider[TrackopsSettings]):
         self.store = TrackopsStore(self.fixture_files.accounts, self.catalog, self.shapes)
         self.gate = Gate(self.store, settings, clock=self.clock, default_subdomain=default)
         self.writes = Writes(self.catalog, self.shapes)
-        self.links = LinkSigner.for_seed(self.core_settings.seed, settings.download_url_ttl)
+        ttl = settings.download_url_ttl
+        self.links = (
+            LinkSigner.for_seed(self.core_settings.seed, ttl)
+            if settings.link_key == "seed"
+            else LinkSigner.random(ttl)
+        )
         self.actions = TrackopsAdmin(
             contract, self.store, self.catalog, self.shapes, default_subdomain=default
         )
