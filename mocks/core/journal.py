@@ -277,6 +277,8 @@ class Journal:
         ``page_bytes`` (or one entry, if a single one is larger). When more entries follow,
         ``next`` is the ``since`` to ask for them with."""
         chosen = self.select(query)
+        # The page's own keys count too: ``next`` is at most the id the next entry will get.
+        page_bytes -= 64 + len(str(self.recorded)) + len(str(self.size)) + len(str(self._next_id))
         # Every entry that may fit (its JSON is at least about as long as what it stores)
         # teaches the redactor first, so a secret seen in a later entry is masked in an
         # earlier one too.

@@ -36,6 +36,8 @@ class Offload:
         self._executor: ThreadPoolExecutor | None = None
         self._job: asyncio.Future[Any] | None = None
         self._local = threading.local()
+        self.waiting = 0
+        """Requests of this emulator waiting for its running job."""
 
     @property
     def busy(self) -> bool:
@@ -54,8 +56,13 @@ class Offload:
 
     async def run(self, handle: Callable[[], T]) -> T:
         """``handle()`` inline, or on the worker when it asked; after any running job."""
-        while self._job is not None:
-            await asyncio.wait([self._job])
+        if self._job is not None:
+            self.waiting += 1
+            try:
+                while self._job is not None:
+                    await asyncio.wait([self._job])
+            finally:
+                self.waiting -= 1
         local = self._local
         local.accepting, local.asked = True, False
         try:
