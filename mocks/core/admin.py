@@ -16,6 +16,7 @@ from .errors import HttpError, admin_error
 from .faults import FaultError
 from .journal import Query
 from .paths import contracts_dir
+from .validation import MESSAGE_CHARS
 
 if TYPE_CHECKING:
     from .contracts import Operation
@@ -86,7 +87,8 @@ class AdminApi:
             if "advance" in body:
                 clock.advance(float(body["advance"]))
         except ValueError as exc:
-            raise admin_error(400, str(exc)) from exc
+            # The message may quote the value: a refusal never echoes a large request back.
+            raise admin_error(400, str(exc)[:MESSAGE_CHARS]) from exc
         if "freeze" in body:
             clock.freeze(bool(body["freeze"]))
         return clock.snapshot()

@@ -36,7 +36,7 @@ from .offload import Offload
 from .recent import Recent
 from .redact import Redactor, learn_body
 from .settings import CoreSettings
-from .validation import Parsed, Problem, parse_request
+from .validation import Parsed, Problem, clipped, parse_request
 
 if TYPE_CHECKING:
     from .conformance import MessageCatalog
@@ -564,7 +564,7 @@ class Emulator:
         return admin_error if path.startswith("/__admin") else self.provider.error
 
     def _http_exception(self, exc: HTTPException) -> Response:
-        path = request.path
+        path = clipped(request.path)
         error: HttpError
         if isinstance(exc, MethodNotAllowed):
             allowed = sorted(exc.valid_methods or [])

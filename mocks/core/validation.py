@@ -110,6 +110,11 @@ class _Invalid(ValueError):
     pass
 
 
+def clipped(text: str, limit: int = 2 * SHOWN_CHARS) -> str:
+    """``text`` (a path, say) cut to ``limit`` characters, saying how long it was."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 def shown(value: Any) -> str:
     """``repr(value)``, cut to ``SHOWN_CHARS`` characters (it names how long the value was)."""
     if isinstance(value, str | bytes) and len(value) > SHOWN_CHARS:

@@ -17,7 +17,7 @@ from ..core.emulator import Call, Provider, Reply, SocketHandler
 from ..core.errors import HttpError
 from ..core.paths import fixtures_dir
 from ..core.store import Table
-from ..core.validation import shown
+from ..core.validation import clipped, shown
 from .admin import TrackAdmin
 from .errors import LOGIN_FAILED, NOT_UPGRADE, own_refusal, track_error
 from .export import CSV, csv_table
@@ -100,7 +100,7 @@ class TrackProvider(Provider[TrackSettings]):
         return self.gate.authenticate(call)
 
     def invalid(self, call: Call, problems: list[Problem]) -> HttpError:
-        refusal = own_refusal(call.operation, call.request.path, problems)
+        refusal = own_refusal(call.operation, clipped(call.request.path), problems)
         return refusal or super().invalid(call, problems)
 
     def sockets(self) -> dict[str, SocketHandler]:
