@@ -25,6 +25,8 @@ SWITCH_INTERVAL = 0.0005
 """Seconds a thread may hold the GIL while another waits, as long as a worker runs (Python's
 default, 5 ms, would delay the event loop by that much at each of a request's wake-ups)."""
 _running = 0
+"""Workers running now, across emulators (the switch interval is shortened while any runs)."""
+_running_lock = threading.Lock()
 _default_interval = sys.getswitchinterval()
 
 
@@ -54,6 +56,23 @@ class Offload:
         """Run the request being dispatched again on the worker (its answer is dropped)."""
         self._local.asked = True
 
+    def attempt(self, handle: Callable[[], T]) -> tuple[bool, T | None]:
+        """``handle()`` inline: ``(True, answer)``, or ``(False, None)`` when a job of this
+        emulator is running or the request asked for the worker (then ``run`` it). For a caller
+        that cannot wait, such as a server's synchronous fast path."""
+        if self._job is not None:
+            return False, None
+        local = self._local
+        local.accepting, local.asked = True, False
+        try:
+            answer = handle()
+        finally:
+            local.accepting = False
+        if local.asked:
+            local.asked = False
+            return False, None
+        return True, answer
+
     async def run(self, handle: Callable[[], T]) -> T:
         """``handle()`` inline, or on the worker when it asked; after any running job."""
         if self._job is not None:
@@ -63,15 +82,9 @@ class Offload:
                     await asyncio.wait([self._job])
             finally:
                 self.waiting -= 1
-        local = self._local
-        local.accepting, local.asked = True, False
-        try:
-            answer = handle()
-        finally:
-            local.accepting = False
-        if not local.asked:
-            return answer
-        local.asked = False
+        done, answer = self.attempt(handle)
+        if done:
+            return answer  # type: ignore[return-value]
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"trackmock-{self.name}")
         job = asyncio.get_running_loop().run_in_executor(self._executor, self._inside, handle)
@@ -88,15 +101,17 @@ class Offload:
     def _inside(self, handle: Callable[[], T]) -> T:
         global _running
         self._local.inside = True
-        _running += 1
-        sys.setswitchinterval(SWITCH_INTERVAL)
+        with _running_lock:
+            _running += 1
+            sys.setswitchinterval(SWITCH_INTERVAL)
         try:
             return handle()
         finally:
             self._local.inside = False
-            _running -= 1
-            if not _running:
-                sys.setswitchinterval(_default_interval)
+            with _running_lock:
+                _running -= 1
+                if not _running:
+                    sys.setswitchinterval(_default_interval)
 
     def shutdown(self) -> None:
         if self._executor is not None:
