@@ -49,8 +49,9 @@ SocketHandler = Callable[["SocketConnection"], Awaitable[None]]
 Handler = Callable[["Call"], Any]
 """What serves one operation: takes the ``Call``, returns a body, a ``Reply`` or None (204)."""
 SettingsT = TypeVar("SettingsT")
-HEAVY_CONTROL = frozenset({"resetEmulator", "listJournal"})
-"""Control operations whose work grows with the data: they run off the event loop."""
+HEAVY_CONTROL = frozenset({"listJournal"})
+"""Control operations whose work grows with the data: they run off the event loop. (A reset
+too, where the provider says so: Track's sockets read its store on the loop meanwhile.)"""
 MESSAGE_CHARS = 4096
 """A violation's message, and an emulator error's traceback, are cut to this many characters."""
 

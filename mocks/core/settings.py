@@ -53,8 +53,8 @@ class CoreSettings:
     """JSON request bodies nested deeper are refused with the vendor's 400."""
     offload: bool = True
     """Run heavy requests (a body over ``offload_body_bytes``, a report or export over many
-    records, a reset, a journal page) on the emulator's worker thread, one at a time, so that
-    the event loop keeps serving the other emulators; False runs everything on the loop."""
+    records, a journal page; docs/architecture.md) on the emulator's worker thread, one at a
+    time, so that the event loop keeps serving the other emulators; False runs all on the loop."""
     offload_body_bytes: int = 16384
     """Requests with a larger body are heavy (see ``offload``)."""
     admin_token: str | None = None

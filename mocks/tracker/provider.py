@@ -183,6 +183,11 @@ class TrackerProvider(Provider[TrackerSettings]):
     def admit(self, call: Call) -> None:
         self.gate.admit(call)
 
+    def heavy(self, call: Call) -> bool:
+        """A reset reloads every organization (and any generated volume); nothing else on the
+        event loop reads Tracker's state meanwhile (it has no socket)."""
+        return call.operation.id == "resetEmulator"
+
     def invalid(self, call: Call, problems: list[Problem]) -> HttpError:
         prefix = call.operation.extensions.get("x-body-name", "body")
         renamed = renamed_fields(call.operation)

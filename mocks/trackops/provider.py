@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 SERVICE_NAME = "trackops"
 """The host name other containers use in Docker Compose (the default account)."""
+HEAVY = frozenset({"listTrackopsRecords", "createTrackopsRecords", "resetEmulator"})
+"""Control calls that read or write a whole store: they run off the event loop."""
 
 COLLECTION_READS = {
     **dict.fromkeys(
@@ -232,8 +234,9 @@ class TrackopsProvider(Provider[TrackopsSettings]):
         return self.gate.authenticate(call)
 
     def heavy(self, call: Call) -> bool:
-        """The control actions that read or write a whole store."""
-        return call.operation.id in ("listTrackopsRecords", "createTrackopsRecords")
+        """The control actions that read or write a whole store, and a reset (nothing else on
+        the event loop reads Trackops' state meanwhile: it has no socket)."""
+        return call.operation.id in HEAVY
 
     def admit(self, call: Call) -> None:
         self.gate.admit(call)
