@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import proxy_overhead, targets
+from .heavy_work import measure as bench_heavy
 from .wrk import run_wrk, wait_for_port
 
 HERE = Path(__file__).resolve().parent
@@ -51,6 +52,7 @@ SECTIONS = (
     "stop",
     "drift",
     "proxy",
+    "heavy",
 )
 
 
@@ -457,6 +459,7 @@ def main() -> None:
         "startup": lambda: bench_startup(),
         "throughput": lambda: bench_throughput(args.duration),
         "peers": lambda: bench_peers(args.duration),
+        "heavy": lambda: bench_heavy(args.records),
         "scale": lambda: bench_scale(max(args.duration // 2, 3), args.records),
         "socket": lambda: bench_socket(args.clients, args.pushes),
         "sockets": lambda: bench_sockets(args.sockets),

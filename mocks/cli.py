@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
 import os
 import signal
@@ -29,10 +30,14 @@ When every emulator answers, one line per emulator gives its URL and login value
   {"tracker": {"url": ..., "credentials": {...}}, "trackops": {..., "ca_cert": PATH}, ...}
 
 Each emulator serves its control API under /__admin/ (reset, clock, journal, faults,
-credentials and the vendor's own actions); see contracts/admin/openapi.yaml.
+credentials and the vendor's own actions); see contracts/admin/openapi.yaml. Listening on
+anything but loopback (--host 0.0.0.0) needs an admin token: set TRACKMOCK_ADMIN_TOKEN (or
+--admin-token); calls then send it as X-Trackmock-Admin-Token. The journal masks secrets
+(passwords, credentials, cookies) unless --journal-secrets is given.
 
 Exit status: 0 stopped by Ctrl-C or SIGTERM, 1 could not start (settings, a busy port, a
-contract that cannot be served), 2 a command line that cannot be used.
+contract that cannot be served, no admin token off loopback), 2 a command line that cannot
+be used.
 """
 
 CHECK_HELP = """\
@@ -305,7 +310,19 @@ def _serve_access(serve: argparse.ArgumentParser) -> None:
         help="relax header and content-type requirements for exploratory use",
     )
     serve.add_argument(
-        "--admin-token", metavar="TOKEN", help="require this token on /__admin/ calls"
+        "--admin-token",
+        metavar="TOKEN",
+        default=os.environ.get("TRACKMOCK_ADMIN_TOKEN"),
+        help="require this token (header X-Trackmock-Admin-Token) on /__admin/ calls; "
+        "required off loopback; prefer the TRACKMOCK_ADMIN_TOKEN environment variable, "
+        "which keeps the token out of the process list",
+    )
+    serve.add_argument(
+        "--journal-secrets",
+        action="store_true",
+        default=None,
+        help="show passwords, credentials and cookies in the journal (masked by default); "
+        "for local debugging only",
     )
     serve.add_argument(
         "--trackops-plain-http",
@@ -478,6 +495,7 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str, Any]]]
         "clock_frozen": args.clock_frozen,
         "clock_start": args.clock_start,
         "admin_token": args.admin_token,
+        "journal_secrets": args.journal_secrets,
     }
     data.update({k: v for k, v in overrides.items() if v is not None})
     core, sections = split_settings(data, VENDORS)
@@ -492,6 +510,7 @@ def _listeners(args: argparse.Namespace) -> list[Listener]:
     from .vendors import create_emulator
 
     core, sections = _settings(args)
+    _check_exposure(args.host, core.admin_token)
     listeners = []
     for name in args.vendor:
         emulator = create_emulator(name, core, sections[name], contracts_dir=args.contracts)
@@ -505,6 +524,23 @@ def _listeners(args: argparse.Namespace) -> list[Listener]:
         )
     link_siblings([listener.emulator for listener in listeners])
     return listeners
+
+
+def _check_exposure(host: str, admin_token: str | None) -> None:
+    """Off loopback, the control API (reset, clock, faults, credentials) is open to the
+    network: refuse to start without an admin token (README, "Security")."""
+    from .core.settings import SettingsError
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and not admin_token:
+        raise SettingsError(
+            f"listening on {host} opens the control API (reset, clock, faults, credentials) to "
+            "the network: set TRACKMOCK_ADMIN_TOKEN (or --admin-token, or admin_token in the "
+            "settings file), or listen on 127.0.0.1"
+        )
 
 
 async def _health_check(listener: Listener) -> None:

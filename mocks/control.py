@@ -57,9 +57,19 @@ class ControlClient:
         return self.call("GET", "credentials")
 
     def journal(self, **query: Any) -> list[dict[str, Any]]:
-        """Journal entries, oldest first; ``query`` takes kind, method, path, path_prefix,
-        status, connection, since, limit."""
-        return self.call("GET", "journal", **query)["entries"]
+        """Journal entries, oldest first, every page of them; ``query`` takes kind, method,
+        path, path_prefix, status, connection, since, limit."""
+        entries: list[dict[str, Any]] = []
+        while True:
+            page = self.call("GET", "journal", **query)
+            entries += page["entries"]
+            if page.get("next") is None:
+                return entries
+            query["since"] = page["next"]
+            if query.get("limit") is not None:
+                query["limit"] -= len(page["entries"])
+                if query["limit"] <= 0:
+                    return entries
 
     def clear_journal(self) -> None:
         self.call("DELETE", "journal")

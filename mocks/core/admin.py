@@ -16,6 +16,7 @@ from .errors import HttpError, admin_error
 from .faults import FaultError
 from .journal import Query
 from .paths import contracts_dir
+from .validation import MESSAGE_CHARS
 
 if TYPE_CHECKING:
     from .contracts import Operation
@@ -91,19 +92,23 @@ class AdminApi:
             if "advance" in body:
                 clock.advance(float(body["advance"]))
         except ValueError as exc:
-            raise admin_error(400, str(exc)) from exc
+            # The message may quote the value: a refusal never echoes a large request back.
+            raise admin_error(400, str(exc)[:MESSAGE_CHARS]) from exc
         if "freeze" in body:
             clock.freeze(bool(body["freeze"]))
         return clock.snapshot()
 
-    def listJournal(self, call: Call) -> dict[str, Any]:
-        query = Query(**call.query)
-        journal = self.emulator.journal
-        return {
-            "entries": [entry.to_json() for entry in journal.select(query)],
-            "recorded": journal.recorded,
-            "size": journal.size,
-        }
+    def listJournal(self, call: Call) -> Reply:
+        from .emulator import Reply
+
+        emulator = self.emulator
+        settings = emulator.settings
+        page = emulator.journal.page(
+            Query(**call.query),
+            page_bytes=settings.journal_page_bytes,
+            redactor=None if settings.journal_secrets else emulator.redactor(),
+        )
+        return Reply.encoded(page)
 
     def clearJournal(self, call: Call) -> None:
         self.emulator.journal.clear()
@@ -131,9 +136,11 @@ class AdminApi:
         return {"closed": len(sockets)}
 
     def listViolations(self, call: Call) -> dict[str, Any]:
+        emulator = self.emulator
         return {
-            "violations": list(self.emulator.violations),
-            "errors": list(self.emulator.handler_errors),
+            "violations": list(emulator.violations),
+            "errors": list(emulator.handler_errors),
+            "dropped": emulator.dropped_violations,
         }
 
     def getConformance(self, call: Call) -> dict[str, Any]:

@@ -106,19 +106,28 @@ class EmulatorAsgi:
         if not self.fast_path or emulator.faults:
             return None
         notes: dict[str, Any] = {}
-        environ = _environ(
-            request.method,
-            request.path,
-            request.query_string,
-            request.headers,
-            b"",
-            notes,
-            server=request.server,
-            client=request.client,
-            scheme=request.scheme,
-            http_version=request.http_version,
-        )
-        status, headers, payload = self._call_flask(environ)
+
+        def answer() -> Answer:
+            environ = _environ(
+                request.method,
+                request.path,
+                request.query_string,
+                request.headers,
+                b"",
+                notes,
+                server=request.server,
+                client=request.client,
+                scheme=request.scheme,
+                http_version=request.http_version,
+            )
+            return self._call_flask(environ)
+
+        # A heavy request, or one arriving while the emulator's worker runs, takes the ASGI way,
+        # which can wait for the worker.
+        done, answered = emulator.offload.attempt(answer)
+        if not done or answered is None:
+            return None
+        status, headers, payload = answered
         if not request.path.startswith(ADMIN_PREFIX) or emulator.settings.journal_admin:
             self._journal(
                 request.method, request.path, request.query_string, request.headers,
@@ -174,7 +183,9 @@ class EmulatorAsgi:
                 answer = self._forced(fault)
                 notes["note"] = f"status forced by fault {fault.id}"
             else:
-                answer = self._call_flask(_environ_of(scope, body, notes))
+                answer = await emulator.offload.run(
+                    lambda: self._call_flask(_environ_of(scope, body, notes))
+                )
         if not control or emulator.settings.journal_admin:
             self._journal_scope(scope, body, answer, notes)
         status, headers, payload = answer

@@ -32,8 +32,11 @@ from .contracts import Contract, Operation, concrete_siblings
 from .errors import JSON, ErrorShape, HttpError, admin_error
 from .faults import Faults
 from .journal import JOURNAL_NOTES, Journal
+from .offload import Offload
+from .recent import Recent
+from .redact import Redactor, learn_body
 from .settings import CoreSettings
-from .validation import Parsed, Problem, parse_request
+from .validation import Parsed, Problem, clipped, parse_request
 
 if TYPE_CHECKING:
     from .conformance import MessageCatalog
@@ -47,6 +50,11 @@ SocketHandler = Callable[["SocketConnection"], Awaitable[None]]
 Handler = Callable[["Call"], Any]
 """What serves one operation: takes the ``Call``, returns a body, a ``Reply`` or None (204)."""
 SettingsT = TypeVar("SettingsT")
+HEAVY_CONTROL = frozenset({"listJournal"})
+"""Control operations whose work grows with the data: they run off the event loop. (A reset
+too, where the provider says so: Track's sockets read its store on the loop meanwhile.)"""
+MESSAGE_CHARS = 4096
+"""A violation's message, and an emulator error's traceback, are cut to this many characters."""
 
 
 @dataclass
@@ -192,6 +200,12 @@ class ProviderHooks(PipelineHooks, Protocol):
         """The certificate to serve with, for a TLS-only vendor (None: plain HTTP)."""
         ...
 
+    def heavy(self, call: Call) -> bool:
+        """Whether this call's work grows with the data (a report over every position, an
+        export): it then runs off the event loop (``core/offload.py``). Asked before
+        ``authenticate``; requests with a large body run off the loop anyway."""
+        ...
+
     def shutdown(self) -> None:
         """Stop background work (called when the server stops)."""
         ...
@@ -282,6 +296,9 @@ class Provider(Generic[SettingsT]):
     def server_tls(self) -> ServerTls | None:
         return None
 
+    def heavy(self, call: Call) -> bool:
+        return False
+
     def shutdown(self) -> None:
         pass
 
@@ -315,12 +332,16 @@ class Emulator:
         self.contract_dir = contract_path.parent
         self.clock = clock or Clock(frozen=settings.clock_frozen, start=settings.clock_start)
         self.journal = Journal(
-            self.clock, size=settings.journal_size, body_limit=settings.journal_body_bytes
+            self.clock,
+            size=settings.journal_size,
+            body_limit=settings.journal_body_bytes,
+            header_limit=settings.journal_header_bytes,
+            max_bytes=settings.journal_bytes,
         )
         self.faults = Faults()
         self.contract = Contract.from_path(contract_path)
-        self.violations: list[dict[str, Any]] = []
-        self.handler_errors: list[str] = []
+        self.violations: Recent[dict[str, Any]] = Recent(settings.violations_size)
+        self.handler_errors: Recent[str] = Recent(settings.violations_size)
         self.frame_audit = FrameAudit()
         self.base_url = ""
         self.siblings: list[Emulator] = []
@@ -329,6 +350,7 @@ class Emulator:
             vendor_settings = provider_class.settings_class()
         self.provider: ProviderHooks = provider_class(self, vendor_settings)
         self.name = provider_class.name
+        self.offload = Offload(self.name)
         self.tls: ServerTls | None = self.provider.server_tls()
         """The certificate of a TLS-only vendor; the runner listens with it."""
         self.ca_cert: str | None = str(self.tls.ca_cert) if self.tls else None
@@ -353,6 +375,29 @@ class Emulator:
 
     def credentials(self) -> dict[str, Any]:
         return self.provider.credentials()
+
+    def redactor(self) -> Redactor:
+        """A redactor that already knows the control API's token (``core/redact.py``)."""
+        redactor = Redactor()
+        if self.settings.admin_token:
+            redactor.learn(self.settings.admin_token)
+        return redactor
+
+    def request_redactor(self, request: Any) -> Redactor:
+        """A redactor that knows the secrets of ``request`` (headers, query, body)."""
+        redactor = self.redactor()
+        redactor.learn_form(request.query_string.decode("latin-1"))
+        redactor.learn_headers(request.headers.items())
+        body = request.get_data(cache=True)
+        if body:
+            learn_body(
+                body[: self.settings.journal_body_bytes].decode("utf-8", "replace"), redactor
+            )
+        return redactor
+
+    @property
+    def dropped_violations(self) -> dict[str, int]:
+        return {"violations": self.violations.dropped, "errors": self.handler_errors.dropped}
 
     def describe(self) -> dict[str, Any]:
         """URL, credentials and CA of this emulator, as the ready-file lists them."""
@@ -425,6 +470,10 @@ class Emulator:
         # context proxy on every read.
         current = request.environ["werkzeug.request"]
         call = Call(operation, current, self, path_args)
+        if self.settings.offload and self.offload.wanted() and self._heavy(call, hooks):
+            # Nothing has run yet: the request runs again, whole, on the emulator's worker.
+            self.offload.ask()
+            return Response(status=202)
         notes = current.environ.get(JOURNAL_NOTES)
         if notes is not None:
             notes.update(operation=operation.id, rules=call.rules)
@@ -438,6 +487,7 @@ class Emulator:
                 path_args,
                 strict=self.settings.strict,
                 reject_unknown_query=self.reject_unknown_query,
+                max_depth=self.settings.max_json_depth,
             )
             if problems:
                 call.fire("contract", "; ".join(p.describe() for p in problems))
@@ -465,6 +515,13 @@ class Emulator:
             self._check_response(operation, response, call)
         return response
 
+    def _heavy(self, call: Call, hooks: PipelineHooks) -> bool:
+        if (call.request.content_length or 0) > self.settings.offload_body_bytes:
+            return True
+        if hooks is self.admin and call.operation.id in HEAVY_CONTROL:
+            return True
+        return self.provider.heavy(call)
+
     def _reply(self, operation: Operation, result: Any) -> Reply:
         if result is None:
             return Reply.empty()
@@ -484,14 +541,19 @@ class Emulator:
     def _check_response(self, operation: Operation, response: Response, call: Call) -> None:
         from .conformance import check_http_response
 
-        for message in check_http_response(operation, response):
-            call.fire("response-contract", message)
+        messages = check_http_response(operation, response)
+        if not messages:
+            return
+        redactor = self.request_redactor(request.environ["werkzeug.request"])
+        redactor.learn_headers(response.headers.items())
+        for message in messages:
+            call.fire("response-contract", redactor.scrub(message))
             self.violations.append(
                 {
                     "kind": "response",
                     "operation": operation.id,
                     "status": response.status_code,
-                    "message": message,
+                    "message": _cut(redactor.scrub(message)),
                 }
             )
 
@@ -513,13 +575,19 @@ class Emulator:
         if problems:
             self.frame_audit.failed += 1
         for message in problems:
-            self.violations.append({"kind": "frame", "operation": "socket", "message": message})
+            self.violations.append(
+                {
+                    "kind": "frame",
+                    "operation": "socket",
+                    "message": _cut(self.redactor().scrub(message)),
+                }
+            )
 
     def _error_for(self, path: str) -> ErrorShape:
         return admin_error if path.startswith("/__admin") else self.provider.error
 
     def _http_exception(self, exc: HTTPException) -> Response:
-        path = request.path
+        path = clipped(request.path)
         error: HttpError
         if isinstance(exc, MethodNotAllowed):
             allowed = sorted(exc.valid_methods or [])
@@ -541,23 +609,33 @@ class Emulator:
         return response
 
     def _unexpected(self, exc: Exception) -> Response:
-        """A bug in the emulator: answered as a 500 in the vendor's shape and kept for tests."""
+        """A bug in the emulator: a 500 in the vendor's shape that says nothing of the error;
+        the traceback goes to the log and ``/__admin/violations`` (request secrets masked)."""
         if isinstance(exc, HttpError):
             response = Response(exc.body, status=exc.status, headers=exc.headers)
             response.headers["Content-Type"] = exc.content_type
             return response
-        detail = "".join(traceback.format_exception(exc))
-        self.handler_errors.append(f"{request.method} {request.path}\n{detail}")
-        log.error("emulator error on %s %s\n%s", request.method, request.path, detail)
+        redactor = self.request_redactor(request.environ["werkzeug.request"])
+        where = redactor.scrub(f"{request.method} {_cut(request.path, 200)}")
+        detail = _cut(redactor.scrub("".join(traceback.format_exception(exc))))
+        self.handler_errors.append(f"{where}\n{detail}")
+        log.error("emulator error on %s\n%s", where, detail)
         error = self._error_for(request.path)(
-            500, f"internal emulator error: {type(exc).__name__}: {exc}"
+            500, "internal emulator error; its details are in the emulator's log"
         )
         response = Response(error.body, status=500)
         response.headers["Content-Type"] = error.content_type
         return response
 
     def shutdown(self) -> None:
+        self.offload.shutdown()
         self.provider.shutdown()
+        if self.tls is not None:
+            self.tls.cleanup()
+
+
+def _cut(text: str, limit: int = MESSAGE_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text) - limit} more)"
 
 
 def create_emulator(

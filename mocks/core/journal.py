@@ -1,4 +1,12 @@
-"""A bounded record of every request, response and socket frame an emulator handled."""
+"""A bounded record of every request, response and socket frame an emulator handled.
+
+Bounded in entries (``size``) and in bytes (``max_bytes``: the oldest entries leave first), and
+each entry in its parts: a body is cut to ``body_limit`` bytes and each side's headers to
+``header_limit`` bytes, and a cut part is marked as truncated when read. Entries are read a
+page at a time (``page``): a page is at most ``page_bytes`` of JSON and names the entry to go
+on from (``next``). Secrets (credentials, cookies, passwords) are masked when entries are read,
+by the rules of ``core.redact``, unless the reader asks for them.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from .clock import Clock, isoformat
+from .redact import Redactor, learn_body, mask_body, mask_header, mask_query
 
 Headers = list[tuple[str, str]] | list[tuple[bytes, bytes]]
 """As the server or the app gave them: ASGI's raw byte pairs, or text pairs."""
@@ -18,6 +29,8 @@ KINDS = ("http", "ws-open", "ws-in", "ws-out", "ws-close")
 JOURNAL_NOTES = "trackmock.journal"
 """WSGI environ key of a dict the pipeline fills for the request's entry: ``operation``
 (its operationId) and ``rules`` (what fired on it, ``Call.fire``)."""
+ENTRY_OVERHEAD = 400
+"""Bytes an entry costs besides its bodies, headers, path and query (the object, its fields)."""
 
 
 @dataclass(slots=True)
@@ -39,51 +52,125 @@ class Entry:
     """The operationId that handled the request (empty: no operation matched it)."""
     rules: list[dict[str, str]] = field(default_factory=list)
     """Rules that fired on the request: ``{"rule", "detail"}``."""
+    request_body_bytes: int = 0
+    """The body's size as received; more than ``len(request_body)`` when it was cut."""
+    response_body_bytes: int = 0
+    request_headers_cut: bool = False
+    response_headers_cut: bool = False
+    size: int = 0
+    """Bytes this entry counts against the journal's ``max_bytes``."""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, redactor: Redactor | None = None) -> dict[str, Any]:
+        """The entry as the control API shows it; with a ``redactor``, secrets masked."""
+        text = _scrubber(redactor)
         out: dict[str, Any] = {
             "id": self.id,
             "time": isoformat(self.time),
             "kind": self.kind,
             "method": self.method,
-            "path": self.path,
-            "query": self.query,
+            "path": text(self.path),
+            "query": text(mask_query(self.query)) if redactor else self.query,
         }
         if self.kind == "http":
             out["status"] = self.status
-            if self.operation:
-                out["operation"] = self.operation
-            if self.rules:
-                out["rules"] = list(self.rules)
-            out["request"] = {"headers": _headers(self.request_headers), **_body(self.request_body)}
-            out["response"] = {
-                "headers": _headers(self.response_headers),
-                **_body(self.response_body),
+            out["operation"] = self.operation
+            out["rules"] = [
+                {"rule": rule["rule"], "detail": text(rule["detail"])} for rule in self.rules
+            ]
+            out["request"] = {
+                "headers": _headers(self.request_headers, redactor),
+                **_body(self.request_body, self.request_body_bytes, redactor, request=True),
             }
+            out["response"] = {
+                "headers": _headers(self.response_headers, redactor),
+                **_body(self.response_body, self.response_body_bytes, redactor),
+            }
+            if self.request_headers_cut:
+                out["request"]["headersTruncated"] = True
+            if self.response_headers_cut:
+                out["response"]["headersTruncated"] = True
         else:
             out["connection"] = self.connection
-            out.update(_body(self.response_body if self.kind == "ws-out" else self.request_body))
+            if self.kind == "ws-out":
+                out.update(_body(self.response_body, self.response_body_bytes, redactor))
+            else:
+                out.update(_body(self.request_body, self.request_body_bytes, redactor))
             if self.status is not None:
                 out["status"] = self.status
         if self.note:
-            out["note"] = self.note
+            out["note"] = text(self.note)
         return out
 
+    def learn(self, redactor: Redactor) -> None:
+        """Teach ``redactor`` the secrets this entry's request and response carry."""
+        redactor.learn_form(self.query)
+        redactor.learn_headers(_decoded(self.request_headers))
+        redactor.learn_headers(_decoded(self.response_headers))
+        if self.request_body:
+            learn_body(self.request_body.decode("utf-8", "replace"), redactor)
 
-def _headers(pairs: Headers) -> dict[str, str]:
-    return {
-        (k.decode("latin-1") if isinstance(k, bytes) else k): (
-            v.decode("latin-1") if isinstance(v, bytes) else v
+
+def _scrubber(redactor: Redactor | None) -> Any:
+    return redactor.scrub if redactor is not None else str
+
+
+def _decoded(pairs: Headers) -> Iterable[tuple[str, str]]:
+    for k, v in pairs:
+        yield (
+            k.decode("latin-1") if isinstance(k, bytes) else k,
+            v.decode("latin-1") if isinstance(v, bytes) else v,
         )
-        for k, v in pairs
-    }
 
 
-def _body(raw: bytes) -> dict[str, str]:
-    try:
-        return {"body": raw.decode("utf-8")}
-    except UnicodeDecodeError:
-        return {"bodyBase64": base64.b64encode(raw).decode("ascii")}
+def _headers(pairs: Headers, redactor: Redactor | None) -> dict[str, str]:
+    if redactor is None:
+        return dict(_decoded(pairs))
+    return {k: redactor.scrub(mask_header(k, v)) for k, v in _decoded(pairs)}
+
+
+def _body(
+    raw: bytes, received: int, redactor: Redactor | None, *, request: bool = False
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    cut = received > len(raw)
+    text = _utf8(raw, cut)
+    if text is None:
+        out["bodyBase64"] = base64.b64encode(raw).decode("ascii")
+    elif redactor is None:
+        out["body"] = text
+    else:
+        out["body"] = redactor.scrub(mask_body(text) if request and text else text)
+    if cut:
+        out["bodyTruncated"] = True
+        out["bodyBytes"] = received
+    return out
+
+
+def _utf8(raw: bytes, cut: bool) -> str | None:
+    """``raw`` as text; a body cut inside a character loses that character's first bytes."""
+    for end in range(len(raw), max(len(raw) - 4, -1), -1) if cut else (len(raw),):
+        try:
+            return raw[:end].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _cut_headers(pairs: Headers, limit: int) -> tuple[Headers, bool, int]:
+    """``pairs`` within ``limit`` bytes (names and values): a value past it is cut, and headers
+    after it are left out. Returns the pairs kept, whether any was cut, and their size."""
+    total = sum(len(k) + len(v) for k, v in pairs)
+    if total <= limit:
+        return pairs, False, total
+    kept: list[Any] = []
+    room = limit
+    for name, value in pairs:
+        if room <= len(name):
+            break
+        part = value[: room - len(name)]
+        kept.append((name, part))
+        room -= len(name) + len(part)
+    return kept, True, limit - room
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,36 +216,63 @@ class Query:
 
 
 class Journal:
-    """Keeps the last ``size`` entries; bodies are cut to ``body_limit`` bytes."""
+    """Keeps the last ``size`` entries, at most ``max_bytes`` of them; bodies are cut to
+    ``body_limit`` bytes, each side's headers to ``header_limit`` bytes."""
 
-    def __init__(self, clock: Clock, *, size: int = 1000, body_limit: int = 65536) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        size: int = 1000,
+        body_limit: int = 65536,
+        header_limit: int = 16384,
+        max_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
         if size < 1:
             raise ValueError("the journal keeps at least one entry")
         self.clock = clock
+        self.size = size
         self.body_limit = body_limit
-        self._entries: deque[Entry] = deque(maxlen=size)
+        self.header_limit = header_limit
+        self.max_bytes = max_bytes
+        self._entries: deque[Entry] = deque()
+        self._bytes = 0
         self._lock = threading.Lock()
         self._next_id = 1
-
-    @property
-    def size(self) -> int:
-        return self._entries.maxlen or 0
 
     @property
     def recorded(self) -> int:
         """How many entries were ever recorded (including those that fell out)."""
         return self._next_id - 1
 
+    @property
+    def bytes(self) -> int:
+        """Bytes the kept entries count (see ``Entry.size``)."""
+        return self._bytes
+
     def record(self, kind: str, **fields: Any) -> Entry:
         limit = self.body_limit
+        size = ENTRY_OVERHEAD + len(fields.get("path", "")) + len(fields.get("query", ""))
         for name in ("request_body", "response_body"):
             body = fields.get(name)
-            if body is not None and len(body) > limit:
-                fields[name] = body[:limit]
+            if body:
+                fields[f"{name}_bytes"] = len(body)
+                if len(body) > limit:
+                    fields[name] = body = body[:limit]
+                size += len(body)
+        for name in ("request_headers", "response_headers"):
+            pairs = fields.get(name)
+            if pairs:
+                fields[name], fields[f"{name}_cut"], used = _cut_headers(pairs, self.header_limit)
+                size += used
         with self._lock:
-            entry = Entry(id=self._next_id, time=self.clock.now(), kind=kind, **fields)
+            entry = Entry(id=self._next_id, time=self.clock.now(), kind=kind, size=size, **fields)
             self._next_id += 1
             self._entries.append(entry)
+            self._bytes += size
+            entries = self._entries
+            while len(entries) > 1 and (len(entries) > self.size or self._bytes > self.max_bytes):
+                self._bytes -= entries.popleft().size
         return entry
 
     def select(self, query: Query = Query()) -> list[Entry]:
@@ -169,6 +283,43 @@ class Journal:
             chosen = chosen[-query.limit :] if query.limit > 0 else []
         return chosen
 
+    def page(self, query: Query, *, page_bytes: int, redactor: Redactor | None) -> bytes:
+        """The JSON of one page of the entries ``query`` selects, oldest first: at most
+        ``page_bytes`` (or one entry, if a single one is larger). When more entries follow,
+        ``next`` is the ``since`` to ask for them with."""
+        chosen = self.select(query)
+        # The page's own keys count too: ``next`` is at most the id the next entry will get.
+        page_bytes -= 64 + len(str(self.recorded)) + len(str(self.size)) + len(str(self._next_id))
+        # Every entry that may fit (its JSON is at least about as long as what it stores)
+        # teaches the redactor first, so a secret seen in a later entry is masked in an
+        # earlier one too.
+        window: list[Entry] = []
+        stored = 0
+        for entry in chosen:
+            stored += entry.size - ENTRY_OVERHEAD
+            if window and stored > page_bytes:
+                break
+            window.append(entry)
+        if redactor is not None:
+            for entry in window:
+                entry.learn(redactor)
+        parts: list[bytes] = []
+        used = 0
+        for entry in window:
+            data = orjson.dumps(entry.to_json(redactor))
+            if parts and used + len(data) + 1 > page_bytes:
+                break
+            parts.append(data)
+            used += len(data) + 1
+        more = len(parts) < len(chosen)
+        tail = {
+            "recorded": self.recorded,
+            "size": self.size,
+            "next": window[len(parts) - 1].id if more else None,
+        }
+        return b'{"entries":[' + b",".join(parts) + b"]," + orjson.dumps(tail)[1:]
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0

@@ -36,6 +36,27 @@ class CoreSettings:
     """Bodies in the journal are cut to this many bytes."""
     journal_admin: bool = False
     """Also journal calls to the control API."""
+    journal_bytes: int = 64 * 1024 * 1024
+    """What the journal keeps, in bytes (bodies, headers, paths); the oldest entries leave
+    first."""
+    journal_header_bytes: int = 16384
+    """Each request's and each response's headers in the journal are cut to this many bytes (a
+    longer value is cut, later headers left out; the entry says so)."""
+    journal_page_bytes: int = 4 * 1024 * 1024
+    """Largest answer of ``GET /__admin/journal``; more entries are read with ``since=next``."""
+    journal_secrets: bool = False
+    """Show secrets in the journal (passwords, credentials, cookies, tokens); by default they
+    are masked by the rules of ``trackmock check``. For local debugging only."""
+    violations_size: int = 1000
+    """How many contract violations, and how many emulator errors, are kept (the newest)."""
+    max_json_depth: int = 64
+    """JSON request bodies nested deeper are refused with the vendor's 400."""
+    offload: bool = True
+    """Run heavy requests (a body over ``offload_body_bytes``, a report or export over many
+    records, a journal page; docs/architecture.md) on the emulator's worker thread, one at a
+    time, so that the event loop keeps serving the other emulators; False runs all on the loop."""
+    offload_body_bytes: int = 16384
+    """Requests with a larger body are heavy (see ``offload``)."""
     admin_token: str | None = None
     """When set, the control API wants ``X-Trackmock-Admin-Token`` with this value."""
     check_responses: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import ssl
 import tempfile
 from dataclasses import dataclass
@@ -15,6 +16,13 @@ class ServerTls:
     context: ssl.SSLContext
     ca_cert: Path
     """PEM file of the CA a client must trust."""
+    temporary: Path | None = None
+    """The temporary folder made for the files, removed by ``cleanup``."""
+
+    def cleanup(self) -> None:
+        """Remove the temporary folder (on a clean stop; a given folder is left alone)."""
+        if self.temporary is not None:
+            shutil.rmtree(self.temporary, ignore_errors=True)
 
 
 def make_server_tls(
@@ -35,10 +43,13 @@ def make_server_tls(
         return ServerTls(context, Path(ca_file))
     import trustme
 
-    folder = Path(folder or tempfile.mkdtemp(prefix="trackmock-tls-"))
+    temporary: Path | None = None
+    if folder is None:
+        folder = temporary = Path(tempfile.mkdtemp(prefix="trackmock-tls-"))
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     ca = trustme.CA(organization_name="trackmock test CA")
     ca_path = folder / "trackmock-ca.pem"
     ca.cert_pem.write_to_path(str(ca_path))
     ca.issue_cert(*names).configure_cert(context)
-    return ServerTls(context, ca_path)
+    return ServerTls(context, ca_path, temporary)

@@ -4,10 +4,15 @@
 (query strings to integers, booleans, arrays) and every problem found. Strict mode enforces
 every documented requirement; lenient mode lets missing header parameters and undocumented
 content types through, but still refuses values that break a schema.
+
+Hostile input is a problem like any other, never an exception: a number too long to convert,
+a JSON body nested deeper than ``max_depth``. A problem's message shows at most a short piece
+of the value it is about, so that a refusal never echoes a large request back.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +55,9 @@ _SIMPLE_KEYWORDS = {
 # Formats the fast checker knows; any other format goes to jsonschema.
 _SIMPLE_FORMATS = {"int32", "int64", "float", "double", "date-time", None}
 MAX_PROBLEMS = 10
+SHOWN_CHARS = 80
+"""A value quoted in a problem's message is cut to this many characters."""
+MESSAGE_CHARS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +99,50 @@ class Parsed:
     header: dict[str, Any] = field(default_factory=dict)
     cookie: dict[str, Any] = field(default_factory=dict)
     body: Any = None
+    """The body, once it passed its schema (None otherwise)."""
+    document: Any = None
+    """The body as decoded (JSON or form), valid or not; None when it could not be decoded.
+    What a vendor's refusal may look at (never parse the request again: it may be hostile)."""
     media_type: str | None = None
 
 
 class _Invalid(ValueError):
     pass
+
+
+def clipped(text: str, limit: int = 2 * SHOWN_CHARS) -> str:
+    """``text`` (a path, say) cut to ``limit`` characters, saying how long it was."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut to ``SHOWN_CHARS`` characters (it names how long the value was)."""
+    if isinstance(value, str | bytes) and len(value) > SHOWN_CHARS:
+        return f"{value[:SHOWN_CHARS]!r}… ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}… (cut)"
+
+
+def _schema_message(error: Any) -> str:
+    """A jsonschema error's message, with the value it quotes cut (see ``shown``)."""
+    message: str = error.message
+    if len(message) > MESSAGE_CHARS:
+        message = message.replace(repr(error.instance), shown(error.instance))
+    return message if len(message) <= MESSAGE_CHARS else message[:MESSAGE_CHARS] + "…"
+
+
+def _too_deep(raw: bytes, value: Any, limit: int) -> bool:
+    """Whether a JSON value nests arrays and objects more than ``limit`` levels deep."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    level: list[tuple[Any, int]] = [(value, 1)]
+    while level:
+        node, depth = level.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        level.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _scalar(raw: str, schema: dict[str, Any]) -> Any:
@@ -104,22 +151,28 @@ def _scalar(raw: str, schema: dict[str, Any]) -> Any:
     kinds = [types] if isinstance(types, str) else list(types or [])
     if "null" in kinds and raw == "":
         return None
-    if "integer" in kinds:
-        if _INT.fullmatch(raw):
-            return int(raw)
-        if "string" not in kinds and "number" not in kinds:
-            raise _Invalid(f"{raw!r} is not an integer")
-    if "number" in kinds:
-        if _NUMBER.fullmatch(raw):
-            return float(raw) if any(c in raw for c in ".eE") else int(raw)
-        if "string" not in kinds:
-            raise _Invalid(f"{raw!r} is not a number")
+    try:
+        if "integer" in kinds:
+            if _INT.fullmatch(raw):
+                return int(raw)
+            if "string" not in kinds and "number" not in kinds:
+                raise _Invalid(f"{shown(raw)} is not an integer")
+        if "number" in kinds:
+            if _NUMBER.fullmatch(raw):
+                return float(raw) if any(c in raw for c in ".eE") else int(raw)
+            if "string" not in kinds:
+                raise _Invalid(f"{shown(raw)} is not a number")
+    except _Invalid:
+        raise
+    except ValueError:
+        # More digits than Python converts (sys.get_int_max_str_digits): no API takes those.
+        raise _Invalid(f"{shown(raw)} is too long a number") from None
     if "boolean" in kinds:
         lowered = raw.lower()
         if lowered in ("true", "false"):
             return lowered == "true"
         if "string" not in kinds:
-            raise _Invalid(f"{raw!r} is not true or false")
+            raise _Invalid(f"{shown(raw)} is not true or false")
     return raw
 
 
@@ -148,23 +201,23 @@ def _simple_check(schema: dict[str, Any]) -> Callable[[Any], str | None] | None:
 
     def check(value: Any) -> str | None:
         if enum is not None and value not in enum:
-            return f"{value!r} is not one of {enum}"
+            return f"{shown(value)} is not one of {enum}"
         if pattern is not None and not pattern.search(value):
-            return f"{value!r} does not match {pattern.pattern!r}"
+            return f"{shown(value)} does not match {pattern.pattern!r}"
         if value_format == "date-time" and not check_date_time(value):
-            return f"{value!r} is not a 'date-time'"
+            return f"{shown(value)} is not a 'date-time'"
         if low is not None and value < low:
-            return f"{value} is less than the minimum of {low}"
+            return f"{shown(value)} is less than the minimum of {low}"
         if high is not None and value > high:
-            return f"{value} is greater than the maximum of {high}"
+            return f"{shown(value)} is greater than the maximum of {high}"
         if xlow is not None and value <= xlow:
-            return f"{value} is not above {xlow}"
+            return f"{shown(value)} is not above {xlow}"
         if xhigh is not None and value >= xhigh:
-            return f"{value} is not below {xhigh}"
+            return f"{shown(value)} is not below {xhigh}"
         if min_len is not None and len(value) < min_len:
-            return f"{value!r} is shorter than {min_len} characters"
+            return f"{shown(value)} is shorter than {min_len} characters"
         if max_len is not None and len(value) > max_len:
-            return f"{value!r} is longer than {max_len} characters"
+            return f"{shown(value)} is longer than {max_len} characters"
         return None
 
     return check
@@ -179,7 +232,7 @@ def _check_value(param: Parameter, value: Any) -> str | None:
     if simple is not None:
         return simple(value)
     error = next(iter(param.contract.validator(param.schema_uri).iter_errors(value)), None)
-    return None if error is None else error.message
+    return None if error is None else _schema_message(error)
 
 
 def _convert(param: Parameter, values: list[str]) -> Any:
@@ -250,6 +303,7 @@ def parse_request(
     *,
     strict: bool,
     reject_unknown_query: bool = False,
+    max_depth: int = 64,
 ) -> tuple[Parsed, list[Problem]]:
     """Read and check ``request`` against ``operation``; see the module docstring."""
     parsed = Parsed()
@@ -281,12 +335,17 @@ def parse_request(
                 Problem("query", name, "is not a parameter of this operation", "unknown")
             )
     if operation.body:
-        _parse_body(operation, request, parsed, problems, strict)
+        _parse_body(operation, request, parsed, problems, strict, max_depth)
     return parsed, problems[:MAX_PROBLEMS]
 
 
 def _parse_body(
-    operation: Operation, request: Request, parsed: Parsed, problems: list[Problem], strict: bool
+    operation: Operation,
+    request: Request,
+    parsed: Parsed,
+    problems: list[Problem],
+    strict: bool,
+    max_depth: int,
 ) -> None:
     raw = request.get_data(cache=True)
     media = request.mimetype or ""
@@ -319,10 +378,18 @@ def _parse_body(
         except orjson.JSONDecodeError:
             problems.append(Problem("body", "$", "the request body is not valid JSON", "invalid"))
             return
+        if _too_deep(raw, body, max_depth):
+            message = f"the request body nests more than {max_depth} levels deep"
+            problems.append(Problem("body", "$", message, "invalid"))
+            return
     parsed.media_type = documented
+    parsed.document = body
     validator = contract.validator(schema_uri)
-    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+    # A huge body may break its schema a million times: a few are enough to say so.
+    found = itertools.islice(validator.iter_errors(body), MAX_PROBLEMS * 10)
+    errors = sorted(found, key=lambda e: list(e.absolute_path))
     for error in errors[:MAX_PROBLEMS]:
-        problems.append(Problem("body", _json_path(error.absolute_path), error.message, "invalid"))
+        path = _json_path(error.absolute_path)
+        problems.append(Problem("body", path, _schema_message(error), "invalid"))
     if not errors:
         parsed.body = body

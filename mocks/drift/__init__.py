@@ -3,8 +3,9 @@ a contract against each other (``trackmock diff``). See docs/drift.md.
 
 Modules, one job each: ``inputs`` reads captures (HAR, curl output, JSON bodies), ``match``
 finds a request's operation, ``values`` compares a value with its schema, ``check`` and
-``diff`` emit result events (``events``), ``report`` renders them, ``redact`` keeps secrets
-out, ``bundle`` finds a vendor's contracts, ``har`` writes HAR (from an emulator's journal).
+``diff`` emit result events (``events``), ``report`` renders them, ``bundle`` finds a vendor's
+contracts, ``har`` writes HAR (from an emulator's journal). Secrets are kept out by the rules
+the emulators' journal uses too (``core.redact``).
 """
 
 from .check import run_check as run_check

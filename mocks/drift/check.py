@@ -38,8 +38,8 @@ from .values import (
 
 if TYPE_CHECKING:
     from ..core.contracts import Contract, Operation
+    from ..core.redact import Redactor
     from .bundle import Bundle
-    from .redact import Redactor
 
 Emit = Callable[[ev.Event], None]
 _TEXT_MEDIA = ("text/",)

@@ -18,8 +18,8 @@ from . import events as ev
 
 if TYPE_CHECKING:
     from ..core.contracts import Operation
+    from ..core.redact import Redactor
     from ..core.validation import Problem
-    from .redact import Redactor
 
 _KINDS = {
     ("missing", False): ev.MISSING_PARAMETER,

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import IO
 
 from ..core.contracts import ContractError
+from ..core.redact import Redactor
 from .bundle import path_bundles, vendor_bundle
 from .check import run_check
 from .diff import run_diff
 from .events import Event, Handler
 from .inputs import InputError
-from .redact import Redactor
 from .report import REPORTS, Collector, Progress
 
 OK, BREAKING, UNUSABLE, NOTHING_TO_CHECK = 0, 1, 2, 3

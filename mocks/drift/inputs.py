@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from .redact import Redactor
+from ..core.redact import Redactor, learn_body
 
 if TYPE_CHECKING:
     from .client_side import ClientRequest
@@ -168,26 +168,6 @@ def _learn_har_request(request: dict[str, Any], redactor: Redactor) -> None:
     text = post.get("text")
     if isinstance(text, str):
         learn_body(text, redactor)
-
-
-def learn_body(text: str, redactor: Redactor) -> None:
-    """Secret-named fields of a request body, JSON or form (a login's password)."""
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        redactor.learn_form(text)
-        return
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key, item in node.items():
-                if isinstance(item, str):
-                    redactor.learn_fields([(key, item)])
-                else:
-                    stack.append(item)
-        elif isinstance(node, list):
-            stack.extend(node)
 
 
 def _har_body(content: dict[str, Any]) -> str | None:

@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING
 from . import events as ev
 
 if TYPE_CHECKING:
-    from .redact import Redactor
+    from ..core.redact import Redactor
 
 _SHOWN_SOURCES = 3
 CLIENT = "client"

@@ -11,11 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..core.redact import Redactor
 from .bundle import Bundle
 from .check import check_captures
 from .command import nothing_to_check
 from .inputs import read_capture
-from .redact import Redactor
 from .report import JsonReport
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..clients.base import Clock, SystemClock
 from ..core.contracts import ContractError
+from ..core.redact import Redactor
 from ..drift import events as ev
 from ..drift.bundle import vendor_bundle
 from ..drift.command import (
@@ -23,7 +24,6 @@ from ..drift.command import (
     output,
 )
 from ..drift.inputs import InputError
-from ..drift.redact import Redactor
 from ..drift.report import REPORTS
 from .probe import LoginRefused, Probe
 from .vendors import CredentialsError, vendor

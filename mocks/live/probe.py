@@ -24,8 +24,8 @@ from ..drift.inputs import RECEIVED, Exchange, Frame
 from .plan import Planner, Records, Step
 
 if TYPE_CHECKING:
+    from ..core.redact import Redactor
     from ..drift.bundle import Bundle
-    from ..drift.redact import Redactor
     from .vendors import Vendor
 
 Emit = Callable[[ev.Event], None]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.contracts import ContractError
 from ..core.limits import Limits
+from ..core.redact import Redactor
 from ..core.server import Listener
 from ..drift import events as ev
 from ..drift.bundle import vendor_bundle
@@ -30,7 +31,6 @@ from ..drift.command import (
     output,
 )
 from ..drift.inputs import InputError
-from ..drift.redact import Redactor
 from ..drift.report import REPORTS
 from .app import ProxyApp
 from .har import traffic_to_har

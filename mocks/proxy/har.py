@@ -10,18 +10,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode
 
-import orjson
-
+from ..core.redact import mask_body, mask_headers, mask_query
 from ..drift.har import har_document, har_entry
-from ..drift.redact import MASK, sensitive
 from .traffic import Seen, decoded_body
 
 if TYPE_CHECKING:
-    from ..drift.redact import Redactor
-
-_COOKIE_HEADERS = frozenset({"cookie", "set-cookie"})
+    from ..core.redact import Redactor
 
 
 def _iso(epoch: float) -> str:
@@ -30,53 +25,10 @@ def _iso(epoch: float) -> str:
     )
 
 
-def _mask_cookies(value: str, *, set_cookie: bool) -> str:
-    """Every cookie value masked, names kept; a Set-Cookie's attributes (Path …) kept."""
-    parts = value.split(";")
-    for index, piece in enumerate(parts):
-        name, equals, _ = piece.partition("=")
-        if equals and (index == 0 or not set_cookie):
-            parts[index] = f"{name}={MASK}"
-    return ";".join(parts)
-
-
-def _headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    out = []
-    for name, value in headers:
-        lowered = name.lower()
-        if lowered in _COOKIE_HEADERS:
-            value = _mask_cookies(value, set_cookie=lowered == "set-cookie")
-        elif lowered == "authorization" or lowered == "proxy-authorization" or sensitive(name):
-            scheme = value.split(" ", 1)[0] if " " in value else ""
-            value = f"{scheme} {MASK}" if scheme else MASK
-        out.append((name, value))
-    return out
-
-
-def _query(query: str) -> str:
-    pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode([(k, MASK if sensitive(k) else v) for k, v in pairs])
-
-
-def _masked_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: MASK if sensitive(k) and isinstance(v, str) else _masked_json(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_masked_json(v) for v in value]
-    return value
-
-
 def _request_body(seen: Seen) -> str | None:
     if not seen.request_body:
         return None
-    text = seen.request_body.decode("utf-8", "replace")
-    try:
-        return orjson.dumps(_masked_json(orjson.loads(text))).decode()
-    except orjson.JSONDecodeError:
-        return _query(text) if "=" in text else text
+    return mask_body(seen.request_body.decode("utf-8", "replace"))
 
 
 def _scrubbed(node: Any, redactor: Redactor) -> Any:
@@ -96,7 +48,7 @@ def traffic_to_har(seen: list[Seen], upstream: str, redactor: Redactor) -> dict[
     entries = []
     for item in seen:
         path, _, query = item.target.partition("?")
-        target = path + (f"?{_query(query)}" if query else "")
+        target = path + (f"?{mask_query(query)}" if query else "")
         frames = None
         if item.websocket:
             frames = [
@@ -110,11 +62,11 @@ def traffic_to_har(seen: list[Seen], upstream: str, redactor: Redactor) -> dict[
             item.status,
             body=body,
             content_type=item.header("content-type"),
-            request_headers=_headers(item.request_headers),
+            request_headers=mask_headers(item.request_headers),
             # The HAR keeps the body decoded, as browsers save it.
             response_headers=[
                 (k, v)
-                for k, v in _headers(item.response_headers)
+                for k, v in mask_headers(item.response_headers)
                 if k.lower() != "content-encoding"
             ],
             request_body=_request_body(item),

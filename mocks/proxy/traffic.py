@@ -16,14 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..core.redact import learn_body
 from ..drift import events as ev
 from ..drift.check import Checker
 from ..drift.client_side import ClientRequest
-from ..drift.inputs import RECEIVED, Exchange, Frame, learn_body
+from ..drift.inputs import RECEIVED, Exchange, Frame
 
 if TYPE_CHECKING:
+    from ..core.redact import Redactor
     from ..drift.bundle import Bundle
-    from ..drift.redact import Redactor
 
 Emit = Callable[[ev.Event], None]
 

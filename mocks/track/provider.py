@@ -18,6 +18,7 @@ from ..core.errors import HttpError
 from ..core.paths import fixtures_dir
 from ..core.state_tables import StateTable
 from ..core.store import Table
+from ..core.validation import clipped, shown
 from .admin import TrackAdmin
 from .errors import LOGIN_FAILED, NOT_UPGRADE, own_refusal, track_error
 from .export import CSV, csv_table
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 RESET_CLOSE_CODE = 1012
 """Close code of sockets open when the emulator is reset (RFC 6455: service restart)."""
+REPORTS = frozenset({"getRouteReport", "postRouteReport", "postEventsReport", "postSummaryReport"})
+"""Operations whose answer grows with the positions and events in a time span."""
 
 
 def _id(record: Record) -> int:
@@ -101,11 +104,20 @@ class TrackProvider(Provider[TrackSettings]):
         return self.gate.authenticate(call)
 
     def invalid(self, call: Call, problems: list[Problem]) -> HttpError:
-        refusal = own_refusal(call.operation, call.request.path, problems)
+        refusal = own_refusal(call.operation, clipped(call.request.path), problems)
         return refusal or super().invalid(call, problems)
 
     def sockets(self) -> dict[str, SocketHandler]:
         return {"/api/socket": self.socket.serve}
+
+    def heavy(self, call: Call) -> bool:
+        """Reports, positions over a time span and CSV exports grow with the data."""
+        args = call.request.args
+        return (
+            call.operation.id in REPORTS
+            or (call.operation.id == "getPositions" and "from" in args)
+            or args.get("responseType") == "csv"
+        )
 
     # -- session ---------------------------------------------------------------------------------
 
@@ -115,7 +127,7 @@ class TrackProvider(Provider[TrackSettings]):
             call.fire("login", LOGIN_FAILED)
             raise track_error(401, LOGIN_FAILED)
         session_id = secrets.token_hex(16).upper()
-        self.store.sessions[session_id] = WebSession(session_id, user["id"], call.now)
+        self.gate.open_session(WebSession(session_id, user["id"], call.now), call.now)
         call.response_headers["Set-Cookie"] = f"{COOKIE}={session_id}; Path=/api"
         return Reply.encoded(self.store.users.encoded(user["id"]))
 
@@ -129,6 +141,7 @@ class TrackProvider(Provider[TrackSettings]):
         session = self.store.sessions.pop(call.request.cookies.get(COOKIE) or "", None)
         if session is not None:
             session.logged_out = True
+            self.socket.logged_out(session)
 
     def openSocket(self, call: Call) -> None:
         # Reached only by a request the server did not treat as an upgrade.
@@ -211,7 +224,10 @@ class TrackProvider(Provider[TrackSettings]):
     def _check_unique_id(self, record: Record) -> None:
         owner = self.store.unique_ids.get(record["uniqueId"])
         if owner is not None and owner != record["id"]:
-            raise track_error(400, f"Duplicate uniqueId {record['uniqueId']!r}: device {owner}")
+            # Not which device: it may be another user's.
+            raise track_error(
+                400, f"Duplicate uniqueId {shown(record['uniqueId'])}: another device has it"
+            )
 
     def _owned_device(self, call: Call) -> Record:
         device_id = call.path_params["id"]

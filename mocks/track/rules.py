@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import NO_SESSION, NOT_LOGGED_IN, track_error
@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from .store import TrackStore, WebSession
 
 COOKIE = "JSESSIONID"
+SWEEP_INTERVAL = 60.0
+"""Seconds of the emulator clock between two sweeps of ended sessions (a login triggers one)."""
+SWEEP_SLACK = 1024
+"""Sessions that may pile up between sweeps before one is due anyway (a frozen clock)."""
 
 
 @dataclass
@@ -32,6 +36,20 @@ class Gate:
 
     store: TrackStore
     settings: TrackSettings
+    _swept_at: float = field(default=float("-inf"), init=False)
+    _kept: int = field(default=0, init=False)
+    """How many sessions the last sweep kept."""
+
+    def open_session(self, session: WebSession, now: float) -> None:
+        """Keep a new login's session, forgetting the sessions that have ended (each costs
+        about 390 bytes: never purged, they would pile up with every login)."""
+        sessions = self.store.sessions
+        if now - self._swept_at >= SWEEP_INTERVAL or len(sessions) >= 2 * self._kept + SWEEP_SLACK:
+            timeout = self.settings.session_timeout
+            for key in [k for k, old in sessions.items() if not old.valid(now, timeout)]:
+                del sessions[key]
+            self._swept_at, self._kept = now, len(sessions)
+        sessions[session.id] = session
 
     def session(self, session_id: str | None, now: float) -> WebSession | None:
         """The valid session of a cookie value (touched: sessions end after inactivity)."""
@@ -94,7 +112,7 @@ class Gate:
     def _why_no_session(self, call: Call) -> str:
         if call.request.cookies.get(COOKIE):
             return f"the {COOKIE} cookie names no live session (logged out, or timed out)"
-        return f"no {COOKIE} cookie (and no valid HTTP Basic credentials)"
+        return f"no {COOKIE} cookie (nor valid credentials by HTTP Basic)"
 
     def check_device(self, user_id: int, device_id: int) -> None:
         """Refuse (400, as Traccar does) a device the user does not see."""

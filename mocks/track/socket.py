@@ -28,9 +28,11 @@ if TYPE_CHECKING:
     from ..core.websocket import SocketConnection
     from .rules import Gate
     from .settings import TrackSettings
-    from .store import TrackStore
+    from .store import TrackStore, WebSession
 
 FRAME_KINDS = ("devices", "beacons", "positions")
+LOGOUT_CLOSE_CODE = 1000
+"""Close code of a socket whose web session logged out (inferred: the guide shows no logout)."""
 
 
 class Socket(Protocol):
@@ -86,6 +88,8 @@ class TrackSocket:
     clock: Clock
     gate: Gate
     hub: Hub = field(init=False, default_factory=Hub)
+    by_session: dict[str, set[SocketConnection]] = field(init=False, default_factory=dict)
+    """Open sockets by the web session that opened them (closed when it logs out)."""
     keys: dict[str, str] = field(init=False)
     """Frame kind → the key its frame schema requires."""
     timeout_frame: str = field(init=False)
@@ -146,6 +150,12 @@ class TrackSocket:
     def close_all(self, code: int) -> None:
         self.hub.close_all(code)
 
+    def logged_out(self, session: WebSession) -> None:
+        """Close the sockets of a session that logged out; they get no push from now on."""
+        for connection in self.by_session.pop(session.id, set()):
+            self.hub.leave(session.user_id, connection)
+            connection.close_soon(LOGOUT_CLOSE_CODE)
+
     # -- the endpoint ----------------------------------------------------------------------------
 
     async def serve(self, connection: SocketConnection) -> None:
@@ -173,7 +183,12 @@ class TrackSocket:
             ),
         )
         self.hub.join(user_id, connection)
+        opened_by = self.by_session.setdefault(session.id, set())
+        opened_by.add(connection)
         try:
             await drive(connection, feed, self.clock)
         finally:
             self.hub.leave(user_id, connection)
+            opened_by.discard(connection)
+            if not opened_by and self.by_session.get(session.id) is opened_by:
+                del self.by_session[session.id]

@@ -187,11 +187,15 @@ class TrackerProvider(Provider[TrackerSettings]):
     def admit(self, call: Call) -> None:
         self.gate.admit(call)
 
+    def heavy(self, call: Call) -> bool:
+        """A reset reloads every organization (and any generated volume); nothing else on the
+        event loop reads Tracker's state meanwhile (it has no socket)."""
+        return call.operation.id == "resetEmulator"
+
     def invalid(self, call: Call, problems: list[Problem]) -> HttpError:
         prefix = call.operation.extensions.get("x-body-name", "body")
-        body = call.request.get_json(silent=True)
         renamed = renamed_fields(call.operation)
-        extra = self.cases.renamed_field_problems(body, renamed, prefix)
+        extra = self.cases.renamed_field_problems(call.params.document, renamed, prefix)
         return contract_refusal(problems, prefix, extra)
 
     def not_found(self, path: str) -> HttpError:

@@ -2,13 +2,16 @@
 
 Trackops API Reference (Files): each record carries a download URL valid for 15 minutes. The link's
 form is inferred: ``/api/v1/files/{id}/download?expires=<unix seconds>&signature=<hex>``,
-signed with a key derived from the emulator's seed, and needing no basic auth.
+needing no basic auth. Links are signed with a random key made when the emulator starts, so
+no one can forge one; the ``link_key: seed`` setting derives the key from the seed instead,
+for links that are the same on every run (and that anyone who knows the seed can forge).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +26,10 @@ class LinkSigner:
     @classmethod
     def for_seed(cls, seed: int, ttl: float) -> LinkSigner:
         return cls(hashlib.sha256(f"trackmock-trackops-links-{seed}".encode()).digest(), ttl)
+
+    @classmethod
+    def random(cls, ttl: float) -> LinkSigner:
+        return cls(secrets.token_bytes(32), ttl)
 
     def signature(self, subdomain: str, file_id: int, expires: int) -> str:
         message = f"{subdomain}:{file_id}:{expires}".encode()

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 
 SERVICE_NAME = "trackops"
 """The host name other containers use in Docker Compose (the default account)."""
+HEAVY = frozenset({"listTrackopsRecords", "createTrackopsRecords", "resetEmulator"})
+"""Control calls that read or write a whole store: they run off the event loop."""
 
 COLLECTION_READS = {
     **dict.fromkeys(
@@ -162,7 +164,12 @@ class TrackopsProvider(Provider[TrackopsSettings]):
         self.store = TrackopsStore(self.fixture_files.accounts, self.catalog, self.shapes)
         self.gate = Gate(self.store, settings, clock=self.clock, default_subdomain=default)
         self.writes = Writes(self.catalog, self.shapes)
-        self.links = LinkSigner.for_seed(self.core_settings.seed, settings.download_url_ttl)
+        ttl = settings.download_url_ttl
+        self.links = (
+            LinkSigner.for_seed(self.core_settings.seed, ttl)
+            if settings.link_key == "seed"
+            else LinkSigner.random(ttl)
+        )
         self.actions = TrackopsAdmin(
             contract, self.store, self.catalog, self.shapes, default_subdomain=default
         )
@@ -229,6 +236,11 @@ class TrackopsProvider(Provider[TrackopsSettings]):
 
     def authenticate(self, call: Call) -> Principal:
         return self.gate.authenticate(call)
+
+    def heavy(self, call: Call) -> bool:
+        """The control actions that read or write a whole store, and a reset (nothing else on
+        the event loop reads Trackops' state meanwhile: it has no socket)."""
+        return call.operation.id in HEAVY
 
     def admit(self, call: Call) -> None:
         self.gate.admit(call)

@@ -8,6 +8,7 @@ Defaults reproduce the vendor documents (the Trackops API overview);
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from ..core.settings import SettingsError
 
@@ -40,6 +41,10 @@ class TrackopsSettings:
     """Seconds a file record's ``download_url`` works after it was issued (15 minutes)."""
     download_max_bytes: int = 65536
     """The placeholder bytes a download answers are cut to this size."""
+    link_key: Literal["random", "seed"] = "random"
+    """What signs download links: a random key made at start (links cannot be forged), or a
+    key derived from the core ``seed`` (the same links on every run; anyone who knows the
+    seed can forge them)."""
 
     default_subdomain: str | None = None
     """The account of a Host without a subdomain (a bare IP or ``localhost``); None keeps the

@@ -105,9 +105,12 @@ def test_sigterm_stops_everything_with_an_open_socket(
 
 
 def test_ctrl_c_stops_too(served: tuple[subprocess.Popen[str], dict]) -> None:  # type: ignore[type-arg]
-    process, _ = served
+    process, ready = served
+    tls_folder = Path(ready["trackops"]["ca_cert"]).parent
+    assert tls_folder.is_dir()
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=2) == 0
+    assert not tls_folder.exists(), "a clean stop removes the temporary TLS folder"
 
 
 def test_one_vendor_on_a_chosen_port_in_lenient_mode(tmp_path: Path) -> None:

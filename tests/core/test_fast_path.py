@@ -154,5 +154,5 @@ def test_fast_and_full_paths_answer_byte_for_byte_alike(
     for step in steps:
         assert _exchange(fast, step) == _exchange(full, step), step[:2]
     assert fast_app.fast_answers >= len(steps) // 2, "the fast path was not taken"
-    assert fast.violations == full.violations == []
-    assert fast.handler_errors == full.handler_errors == []
+    assert list(fast.violations) == list(full.violations) == []
+    assert list(fast.handler_errors) == list(full.handler_errors) == []

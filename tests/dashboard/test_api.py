@@ -239,7 +239,7 @@ def test_journal_entries_name_the_operation_and_the_rule_that_fired(emulators: A
     assert login_entry["rules"][0]["rule"] == "login"
     assert device_entry["rules"][0] == {
         "rule": "session",
-        "detail": "no JSESSIONID cookie (and no valid HTTP Basic credentials)",
+        "detail": "no JSESSIONID cookie (nor valid credentials by HTTP Basic)",
     }
 
 

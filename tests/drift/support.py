@@ -15,11 +15,11 @@ from typing import Any
 from trackmock.cli import main
 from trackmock.core.contracts import Contract
 from trackmock.core.paths import contracts_dir
+from trackmock.core.redact import Redactor
 from trackmock.drift import events as ev
 from trackmock.drift.bundle import vendor_bundle
 from trackmock.drift.check import run_check
 from trackmock.drift.har import har_document, har_entry
-from trackmock.drift.redact import Redactor
 from trackmock.drift.values import ITEM, path_text
 
 HOST = "https://vendor.example"

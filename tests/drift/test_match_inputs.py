@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from trackmock.core.contracts import Contract
+from trackmock.core.redact import Redactor
 from trackmock.drift.har import har_document, har_entry
 from trackmock.drift.inputs import RECEIVED, SENT, InputError, read_captures
 from trackmock.drift.match import Matcher
-from trackmock.drift.redact import Redactor
 
 from .support import ws_frame
 

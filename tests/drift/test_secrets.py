@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from trackmock.core.redact import MASK, Redactor
 from trackmock.drift.har import har_document, har_entry
-from trackmock.drift.redact import MASK, Redactor
 
 from .support import HOST, run_cli
 

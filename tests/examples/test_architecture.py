@@ -65,7 +65,7 @@ def test_adding_an_operation(tmp_path: Path) -> None:
         missing = requests.get(f"{emulator.base_url}/api/tags/7", headers=headers, timeout=10)
         assert missing.status_code == 404
         assert missing.json() == {"message": "Tag 7 was not found."}
-        assert emulator.violations == []
+        assert list(emulator.violations) == []
     finally:
         runner.stop()
 

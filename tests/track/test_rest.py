@@ -332,3 +332,15 @@ def test_unknown_paths_and_methods_answer_in_the_vendor_shape(
     wrong = api.delete(track.url_for("/api/devices/794513675"))
     assert wrong.status_code == 405
     assert "GET" in wrong.headers["Allow"]
+
+
+def test_a_duplicate_unique_id_does_not_name_another_users_device(
+    track: EmulatorHandle, api: requests.Session
+) -> None:
+    assert 44969282 not in [d["id"] for d in api.get(track.url_for("/api/devices")).json()]
+    taken = api.post(
+        track.url_for("/api/devices"), json={"name": "x", "uniqueId": "13614234773123"}
+    )
+    assert taken.status_code == 400
+    assert "Duplicate uniqueId" in taken.text
+    assert "44969282" not in taken.text

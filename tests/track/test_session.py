@@ -153,3 +153,45 @@ def test_expired_sessions_through_the_control_api(track: EmulatorHandle) -> None
     assert second.get(track.url_for("/api/devices")).status_code == 200
     assert track.control.call("POST", "sessions/expire") == {"expired": 1}
     assert second.get(track.url_for("/api/devices")).status_code == 401
+
+
+def test_ended_sessions_are_forgotten_once_the_clock_passed_them() -> None:
+    """Each web session costs about 390 bytes: they must not pile up with every login."""
+    from trackmock.pytest_plugin import TEST_CLOCK_START, start_emulator
+
+    settings = {"clock_frozen": True, "clock_start": TEST_CLOCK_START}
+    handle, runner = start_emulator("track", {**settings, "track": {"session_timeout": 600}})
+    try:
+        store = runner.runner.listeners[0].emulator.provider.store
+        form = {"email": ACCOUNT[0], "password": ACCOUNT[1]}
+        http = requests.Session()
+        for _ in range(300):
+            assert http.post(handle.url_for("/api/session"), data=form, timeout=10).ok
+        assert len(store.sessions) == 300
+        handle.clock.advance(601)
+        assert http.post(handle.url_for("/api/session"), data=form, timeout=10).ok
+        assert len(store.sessions) == 1, "only the new login's session is left"
+    finally:
+        runner.stop()
+
+
+def test_sessions_are_swept_when_they_pile_up_between_sweeps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Short sessions and a slow clock: the count of sessions also triggers a sweep."""
+    from trackmock.pytest_plugin import TEST_CLOCK_START, start_emulator
+    from trackmock.track import rules
+
+    monkeypatch.setattr(rules, "SWEEP_SLACK", 10)
+    settings = {"clock_frozen": True, "clock_start": TEST_CLOCK_START}
+    handle, runner = start_emulator("track", {**settings, "track": {"session_timeout": 1}})
+    try:
+        store = runner.runner.listeners[0].emulator.provider.store
+        form = {"email": ACCOUNT[0], "password": ACCOUNT[1]}
+        http = requests.Session()
+        for _ in range(40):
+            assert http.post(handle.url_for("/api/session"), data=form, timeout=10).ok
+            handle.clock.advance(0.5)  # 20 s in all: the next timed sweep is not due
+        assert len(store.sessions) < 12, "swept each time 10 more piled up"
+    finally:
+        runner.stop()

@@ -379,4 +379,20 @@ def test_frames_are_documented_messages(track: EmulatorHandle) -> None:
         "webSessionTimeout",
         "status",
     }
-    assert track.control.violations() == {"violations": [], "errors": []}
+    found = track.control.violations()
+    assert (found["violations"], found["errors"]) == ([], [])
+
+
+def test_a_logout_closes_the_sessions_sockets_and_ends_its_pushes(track: EmulatorHandle) -> None:
+    other = login(track)
+    http = login(track)
+    with open_socket(track, http) as ws, open_socket(track, other) as stays:
+        assert http.delete(track.url_for("/api/session")).status_code == 204
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=WAIT)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1000
+        track.control.call("PUT", "devices/794513675", json={"name": "after logout"})
+        assert frame(stays)["devices"][0]["name"] == "after logout", "other sessions go on"
+    socket_entries = track.control.journal(kind="ws-close")
+    assert len(socket_entries) == 2

@@ -125,6 +125,16 @@ def test_put_refusals(api: Api) -> None:
 
 
 @pytest.mark.behaviour("TR-18")
+def test_a_refusal_of_a_7_mb_body_does_not_echo_it(api: Api) -> None:
+    case = api.case()
+    case["offenseDescription"] = 12  # a type error the refusal names...
+    case["caseNumber"] = "c" * 7_000_000  # ...next to a value too large to quote whole
+    refused = api.put(f"/api/cases/{DOC_CASE}", case)
+    assert refused.status_code == 400, refused.text[:200]
+    assert len(refused.content) < 4000
+    assert api.case()["caseNumber"] == DOC_CASE_NUMBER  # nothing stored
+
+
 def test_a_changed_number_moves_the_case(api: Api) -> None:
     case = {**api.case(), "formData": [], "caseNumber": "2018-0521-02"}
     assert api.put(f"/api/cases/{DOC_CASE}", case).status_code == 204

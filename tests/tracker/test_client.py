@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,11 @@ def _client(tracker: EmulatorHandle, tmp_path: Path, token: str | None = None) -
 
 @pytest.mark.behaviour("TR-01", "TR-03", "TR-04", "TR-05", "TR-09")
 def test_every_call_carries_the_required_headers(
-    tracker: EmulatorHandle, client: TrackerClient
+    make_emulator: Callable[..., EmulatorHandle], tmp_path: Path
 ) -> None:
+    # The journal masks credentials; this test reads what the client really sent.
+    tracker = make_emulator("tracker", journal_secrets=True)
+    client = _client(tracker, tmp_path)
     assert client.get_case_by_number(DOC_CASE_NUMBER)["id"] == DOC_CASE
     client.create_case(new_case())
     for entry in _sent(tracker, "GET") + _sent(tracker, "POST"):

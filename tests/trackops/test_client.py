@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import datetime
 from itertools import pairwise
 from typing import Any
@@ -39,9 +40,12 @@ def _gaps(entries: list[dict[str, Any]]) -> list[float]:
 
 @pytest.mark.behaviour("TO-02")
 def test_the_client_sends_the_vendors_basic_auth(
-    trackops: EmulatorHandle, client: TrackopsClient
+    make_emulator: Callable[..., EmulatorHandle],
 ) -> None:
-    assert client.get("clients", name="ACME Insurance")[0]["id"] == 4
+    # The journal masks credentials; this test reads what the client really sent.
+    trackops = make_emulator("trackops", journal_secrets=True)
+    with make_client(trackops) as client:
+        assert client.get("clients", name="ACME Insurance")[0]["id"] == 4
     header = _api_calls(trackops)[-1]["request"]["headers"]
     sent = {k.lower(): v for k, v in header.items()}["authorization"]
     assert base64.b64decode(sent.removeprefix("Basic ")).decode() == f"samspade/token:{TOKEN}"

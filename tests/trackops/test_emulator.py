@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -120,3 +121,17 @@ def test_volume_is_loaded_at_reset_and_deep_pages_work(make_emulator: Any) -> No
     assert last == api.get("/api/v1/cases?per_page=1", advance=1).json(), "deep page = newest"
     handle.reset()
     assert len(api.records("cases")) == cases, "the same volume after a reset"
+
+
+def test_the_temporary_tls_folder_is_removed_on_a_clean_stop(tmp_path: Any) -> None:
+    from trackmock.pytest_plugin import start_emulator
+
+    handle, runner = start_emulator("trackops", {})
+    made = Path(str(handle.ca_cert)).parent
+    assert made.name.startswith("trackmock-tls-")
+    assert made.is_dir()
+    runner.stop()
+    assert not made.exists()
+    _, runner = start_emulator("trackops", {"trackops": {"tls_dir": str(tmp_path)}})
+    runner.stop()
+    assert (tmp_path / "trackmock-ca.pem").is_file(), "a folder that was given is left alone"

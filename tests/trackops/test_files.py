@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -50,3 +51,34 @@ def test_download_links_are_signed_per_account(api: Api) -> None:
     link = _link(api)
     elsewhere = api.get(link, auth=None, host="continental.localhost")
     assert elsewhere.status_code == 403
+
+
+def _signature(link: str) -> str:
+    return parse_qs(urlparse(link).query)["signature"][0]
+
+
+def test_links_cannot_be_forged_from_the_public_seed(make_emulator: Callable[..., Any]) -> None:
+    """Two emulators with the same (default) seed sign with keys of their own: a link of one
+    is refused by the other."""
+    first, second = (Api(make_emulator("trackops")) for _ in range(2))
+    link = _link(first)
+    assert _signature(link) != _signature(_link(second))
+    moved = link.replace(first.handle.url, second.handle.url)
+    assert second.get(moved, auth=None).status_code == 403
+    assert first.get(link, auth=None).status_code == 200
+    for api in (first, second):
+        api.http.close()  # no idle connection for the emulators' stop to wait out
+
+
+def test_a_seed_can_ask_for_the_same_links_on_every_run(
+    make_emulator: Callable[..., Any],
+) -> None:
+    first, second = (
+        Api(make_emulator("trackops", seed=7, trackops={"link_key": "seed"})) for _ in range(2)
+    )
+    link = _link(first)
+    assert _signature(link) == _signature(_link(second))
+    moved = link.replace(first.handle.url, second.handle.url)
+    assert second.get(moved, auth=None).status_code == 200
+    for api in (first, second):
+        api.http.close()

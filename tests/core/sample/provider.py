@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,9 @@ class SampleProvider(Provider[SampleSettings]):
             lambda key: WidgetTenant(key, lambda record: orjson.dumps(encode_shape.shape(record)))
         )
         self.limiter = RateLimiter(self.clock, Policy(limit=2, period=1.0))
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.slow_threads: list[str] = []
 
     def reset(self) -> None:
         self.store.reset()
@@ -155,7 +159,18 @@ class SampleProvider(Provider[SampleSettings]):
         return {"pong": True}
 
     def broken(self, call: Call) -> dict[str, Any]:
-        return {"ok": "yes"}
+        # X-Echo: a value the answer repeats (a secret, in the secrets tests).
+        return {"ok": call.request.headers.get("X-Echo", "yes")}
 
     def explode(self, call: Call) -> None:
-        raise KeyError("boom")
+        raise KeyError(" ".join(["boom", *call.request.headers.getlist("X-Echo")]))
+
+    def heavy(self, call: Call) -> bool:
+        return call.operation.id == "slow"
+
+    def slow(self, call: Call) -> None:
+        """Waits for the test: ``started`` is set once it runs, ``release`` lets it end."""
+        self.slow_threads.append(threading.current_thread().name)
+        self.started.set()
+        self.release.wait(30)
+        self.release.clear()

@@ -1,6 +1,8 @@
-"""Keep secrets out of every report.
+"""Keep secrets out of every report, journal, log and HAR: one set of rules for all of them.
 
-Three guards, each enough on its own for what it covers:
+``trackmock check``, ``proxy`` and ``probe`` (their reports and HAR files) and the emulators
+(their journal, violations and logs) use these rules. Three guards, each enough on its own
+for what it covers:
 
 1. The readers never hand headers, cookies, query strings or request bodies to the checks;
    they only hand them to ``Redactor.learn_*``, which remembers the secret values in them.
@@ -18,7 +20,10 @@ import binascii
 import re
 from collections.abc import Iterable
 from http.cookies import CookieError, SimpleCookie
-from urllib.parse import parse_qsl, unquote, urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+import orjson
 
 MASK = "[redacted]"
 _MIN_SECRET = 6
@@ -32,6 +37,7 @@ SENSITIVE_NAME = re.compile(
 _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 )
+_COOKIE_HEADERS = frozenset({"cookie", "set-cookie"})
 _SHAPES = re.compile(
     r"(?P<scheme>\b(?:Bearer|Basic|Digest|Token)[ \t]+)[A-Za-z0-9._~+/=:-]+"
     r"|(?P<pair>\b(?:JSESSIONID|[A-Za-z_-]*(?:pass(?:word)?|pwd|token|secret|api[-_]?key|session)"
@@ -138,3 +144,83 @@ def _forms(value: str) -> set[str]:
     if decoded.isprintable() and ":" in decoded:
         forms |= {decoded, *decoded.split(":", 1)}
     return {form for form in forms if form}
+
+
+def learn_body(text: str, redactor: Redactor) -> None:
+    """Secret-named fields of a request body, JSON or form (a login's password)."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        redactor.learn_form(text)
+        return
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if isinstance(item, str):
+                    redactor.learn_fields([(key, item)])
+                else:
+                    stack.append(item)
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+# -- masking: what a written exchange shows in place of a secret ----------------------------
+
+
+def _mask_cookies(value: str, *, set_cookie: bool) -> str:
+    """Every cookie value masked, names kept; a Set-Cookie's attributes (Path …) kept."""
+    parts = value.split(";")
+    for index, piece in enumerate(parts):
+        name, equals, _ = piece.partition("=")
+        if equals and (index == 0 or not set_cookie):
+            parts[index] = f"{name}={MASK}"
+    return ";".join(parts)
+
+
+def mask_header(name: str, value: str) -> str:
+    """``value`` of header ``name`` as written: cookie values and credentials masked (the
+    scheme of ``Authorization`` kept: ``Bearer [redacted]``)."""
+    lowered = name.lower()
+    if lowered in _COOKIE_HEADERS:
+        return _mask_cookies(value, set_cookie=lowered == "set-cookie")
+    if lowered in _SECRET_HEADERS or sensitive(name):
+        scheme = value.split(" ", 1)[0] if " " in value else ""
+        return f"{scheme} {MASK}" if scheme else MASK
+    return value
+
+
+def mask_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name, mask_header(name, value)) for name, value in headers]
+
+
+def mask_query(query: str) -> str:
+    """A query string with the values of secret-named parameters masked (unchanged when it
+    has none)."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(sensitive(name) for name, _ in pairs):
+        return query
+    return urlencode([(k, MASK if sensitive(k) else v) for k, v in pairs])
+
+
+def masked_json(value: Any) -> Any:
+    """A JSON value with every string under a secret-named field masked."""
+    if isinstance(value, dict):
+        return {
+            k: MASK if sensitive(k) and isinstance(v, str) else masked_json(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [masked_json(v) for v in value]
+    return value
+
+
+def mask_body(text: str) -> str:
+    """A request body (JSON or form) with secret-named fields masked; other text unchanged."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return mask_query(text) if "=" in text else text
+    masked = masked_json(value)
+    return text if masked == value else orjson.dumps(masked).decode()
