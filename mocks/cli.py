@@ -123,7 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--clock-start", metavar="ISO", help="start the emulator clock at this instant"
     )
     serve.add_argument(
-        "--admin-token", metavar="TOKEN", help="require this token on /__admin/ calls"
+        "--admin-token",
+        metavar="TOKEN",
+        help="require this token on /__admin/ calls (default: the TRACKMOCK_ADMIN_TOKEN "
+        "environment variable, which keeps it out of the process list)",
     )
     serve.add_argument(
         "--trackops-plain-http",
@@ -139,8 +142,36 @@ def build_parser() -> argparse.ArgumentParser:
         "instead of the packaged ones",
     )
     serve.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _add_integration_options(serve)
     _add_drift_commands(commands)
     return parser
+
+
+def _add_integration_options(serve: argparse.ArgumentParser) -> None:
+    """Browsers (CORS) and TLS certificates of your own."""
+    serve.add_argument(
+        "--cors",
+        type=lambda value: [part.strip() for part in value.split(",") if part.strip()],
+        metavar="ORIGINS",
+        help="let browser pages from these origins call the emulators: a comma-separated list "
+        "(http://localhost:3000,https://app.example) or * for any; adds Access-Control-* "
+        "headers and answers preflights (setting cors_origins)",
+    )
+    serve.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        help="serve TLS (Trackops) with this certificate (PEM, with its chain) instead of a "
+        "test CA; needs --tls-key (setting tls_cert)",
+    )
+    serve.add_argument(
+        "--tls-key", metavar="FILE", help="the private key of --tls-cert (setting tls_key)"
+    )
+    serve.add_argument(
+        "--tls-ca",
+        metavar="FILE",
+        help="the CA clients should trust for --tls-cert, listed as ca_cert in the ready file "
+        "(setting tls_ca)",
+    )
 
 
 CHECK_HELP = """\
@@ -231,6 +262,7 @@ def _add_drift_commands(commands: Any) -> None:
 
 
 def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str, Any]]]:
+    from .control import ADMIN_TOKEN_VARIABLE
     from .core.settings import read_settings_file, split_settings
 
     data: dict[str, Any] = read_settings_file(args.settings) if args.settings else {}
@@ -239,7 +271,11 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str, Any]]]
         "strict": args.strict,
         "clock_frozen": args.clock_frozen,
         "clock_start": args.clock_start,
-        "admin_token": args.admin_token,
+        "admin_token": args.admin_token or os.environ.get(ADMIN_TOKEN_VARIABLE) or None,
+        "cors_origins": args.cors,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
+        "tls_ca": args.tls_ca,
     }
     data.update({k: v for k, v in overrides.items() if v is not None})
     core, sections = split_settings(data, VENDORS)
@@ -272,6 +308,10 @@ async def _probe(listener: Listener) -> None:
     context = None
     if listener.tls is not None and listener.emulator.ca_cert:
         context = ssl.create_default_context(cafile=listener.emulator.ca_cert)
+    elif listener.tls is not None:
+        # Your own certificate names your hosts, not this loopback probe: it only asks whether
+        # the server answers, so it does not check the certificate.
+        context = ssl._create_unverified_context()
     host = "127.0.0.1" if listener.host in ("0.0.0.0", "::") else listener.host
     reader, writer = await asyncio.open_connection(
         host, listener.port, ssl=context, server_hostname="localhost" if context else None

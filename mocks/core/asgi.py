@@ -29,11 +29,16 @@ class EmulatorAsgi:
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
         self._wsgi = emulator.app.wsgi_app
+        self._serve_http = self._http
+        if emulator.settings.cors_origins:
+            from .cors import for_emulator
+
+            self._serve_http = for_emulator(emulator, self._journal).wrap(self._http)
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            await self._serve_http(scope, receive, send)
         elif kind == "websocket":
             await self._websocket(scope, receive, send)
         elif kind == "lifespan":

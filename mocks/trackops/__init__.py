@@ -29,8 +29,9 @@ def create_emulator(
 ) -> Emulator:
     """The Trackops emulator from core settings and the ``trackops:`` settings section.
 
-    It serves HTTPS with a certificate from a test CA made now (written to ``tls_dir``, or a
-    temporary folder), unless ``plain_http`` is set.
+    It serves HTTPS, unless ``plain_http`` is set, with the user's certificate (core
+    ``tls_cert``) or one from a test CA kept in ``tls_dir`` (reused across restarts), else made
+    now in a temporary folder.
     """
     from ..core.emulator import Emulator
     from ..core.paths import contracts_dir as packaged_contracts
@@ -52,6 +53,10 @@ def create_emulator(
         emulator.tls = make_server_tls(
             Path(settings.tls_dir) if settings.tls_dir else None,
             (*DEFAULT_NAMES, *hosts, SERVICE_NAME),
+            cert_file=Path(core.tls_cert) if core.tls_cert else None,
+            key_file=Path(core.tls_key) if core.tls_key else None,
+            ca_file=Path(core.tls_ca) if core.tls_ca else None,
+            label="trackops TLS",
         )
-        emulator.ca_cert = str(emulator.tls.ca_cert)
+        emulator.ca_cert = str(emulator.tls.ca_cert) if emulator.tls.ca_cert else None
     return emulator
