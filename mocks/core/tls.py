@@ -10,11 +10,13 @@ folder, a fresh CA goes to a temporary folder at each start.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import os
 import ssl
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,9 +112,31 @@ def _fresh(folder: Path, names: tuple[str, ...]) -> ServerTls:
 
 
 def _kept(folder: Path, names: tuple[str, ...], label: str, now: datetime) -> ServerTls:
+    folder.mkdir(parents=True, exist_ok=True)
+    with _locked(folder):
+        return _reuse_or_make(folder, names, label, now)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """One emulator at a time checks and writes the folder (parallel test workers may share
+    it): none loads a certificate while another replaces its key."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    with open(folder / ".trackmock-tls.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _reuse_or_make(folder: Path, names: tuple[str, ...], label: str, now: datetime) -> ServerTls:
     import trustme
 
-    folder.mkdir(parents=True, exist_ok=True)
     ca_path, ca_key_path = folder / CA_FILE, folder / CA_KEY_FILE
     cert_path, key_path = folder / CERT_FILE, folder / KEY_FILE
     try:

@@ -10,6 +10,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -225,3 +226,14 @@ def trackops_twice(tmp_path: Path) -> list[str]:
 def test_a_restarted_trackops_serves_the_same_ca(trackops_twice: list[str]) -> None:
     first, second = trackops_twice
     assert first == second
+
+
+def test_emulators_starting_together_on_one_folder_share_one_ca(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Parallel test workers may share a tls_dir: one makes the CA, the others reuse it."""
+    with caplog.at_level(logging.WARNING, logger="trackmock"), ThreadPoolExecutor(4) as pool:
+        made = list(pool.map(lambda _: make_server_tls(tmp_path, NAMES), range(4)))
+    assert len(caplog.messages) == 1
+    for tls in made:
+        handshake(tls.context, tmp_path / CA_FILE)
