@@ -109,7 +109,10 @@ class FrameLedger:
 
     The proof that every socket frame sent during the session was a documented message: an
     emulator whose audit shows a frame sent unchecked or undocumented, whose audit could not be
-    read, or that was never audited is a problem, and any problem fails the run.
+    read, or that was never audited is a problem, and any problem fails the run. So is a
+    contract violation or emulator error the emulator still holds when it stops (no test
+    reported it). Under pytest-xdist, workers hand their ``summary()`` to the controller's
+    ledger (``merge``), which judges the run.
     """
 
     def __init__(self) -> None:
