@@ -105,8 +105,8 @@ class TrackClient:
         self.email = email
         self.password = password
         self.timeout = timeout
+        self.verify = verify
         self.http = requests.Session()
-        self.http.verify = verify
         self.user: Record | None = None
 
     @property
@@ -123,6 +123,7 @@ class TrackClient:
             f"{self.base_url}/api/session",
             data={"email": self.email, "password": self.password},
             timeout=self.timeout,
+            verify=self.verify,
         )
         # The vendor document's scripts test a login by the presence of ``name`` in the answer.
         if answer.status_code != 200 or "name" not in answer.text:
@@ -136,18 +137,23 @@ class TrackClient:
 
     def logout(self) -> None:
         if self.session_id is not None:
-            self.http.delete(f"{self.base_url}/api/session", timeout=self.timeout)
+            self.http.delete(
+                f"{self.base_url}/api/session", timeout=self.timeout, verify=self.verify
+            )
         self.http.cookies.clear()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         if self.session_id is None:
             self.login()
         url = f"{self.base_url}/api/{path.lstrip('/')}"
-        answer = self.http.request(method, url, timeout=self.timeout, **kwargs)
+        # ``verify`` per call: requests lets REQUESTS_CA_BUNDLE override a session's.
+        answer = self.http.request(method, url, timeout=self.timeout, verify=self.verify, **kwargs)
         if answer.status_code == 401:
             # The web session ended (inactivity, SF-09): log in again, once.
             self.login()
-            answer = self.http.request(method, url, timeout=self.timeout, **kwargs)
+            answer = self.http.request(
+                method, url, timeout=self.timeout, verify=self.verify, **kwargs
+            )
         if answer.status_code >= 400:
             error = NotLoggedIn if answer.status_code == 401 else _ERRORS.get(answer.status_code)
             raise (error or TrackError)(

@@ -192,8 +192,8 @@ class TrackerClient:
         self.poll_interval = poll_interval
         self.repeat_interval = repeat_interval
         self.timeout = timeout
+        self.verify = verify
         self.http = session or requests.Session()
-        self.http.verify = verify
         self.http.headers.update(
             {
                 "Accept": "application/json",
@@ -237,6 +237,7 @@ class TrackerClient:
         headers: dict[str, str] | None = None,
         expect: tuple[int, ...] = (200, 204),
     ) -> Any:
+        # ``verify`` per call: requests lets REQUESTS_CA_BUNDLE override a session's.
         response = self.http.request(
             method,
             self.base_url + path,
@@ -244,6 +245,7 @@ class TrackerClient:
             json=body if method != "GET" else None,
             headers=headers,
             timeout=self.timeout,
+            verify=self.verify,
         )
         warning = response.headers.get(WARNING_HEADER)
         if warning:

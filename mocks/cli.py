@@ -230,6 +230,7 @@ def _add_serve(commands: Any) -> None:
     _serve_where(serve)
     _serve_state(serve)
     _serve_access(serve)
+    _serve_integration(serve)
 
 
 def _serve_where(serve: argparse.ArgumentParser) -> None:
@@ -329,6 +330,33 @@ def _serve_access(serve: argparse.ArgumentParser) -> None:
         action="store_true",
         help="serve Trackops over plain HTTP for tools that cannot trust a test CA "
         "(the real API is TLS-only)",
+    )
+
+
+def _serve_integration(serve: argparse.ArgumentParser) -> None:
+    """Browsers (CORS) and TLS certificates of your own."""
+    serve.add_argument(
+        "--cors",
+        type=lambda value: [part.strip() for part in value.split(",") if part.strip()],
+        metavar="ORIGINS",
+        help="let browser pages from these origins call the emulators: a comma-separated list "
+        "(http://localhost:3000,https://app.example) or * for any; adds Access-Control-* "
+        "headers and answers preflights (setting cors_origins)",
+    )
+    serve.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        help="serve TLS (Trackops) with this certificate (PEM, with its chain) instead of a "
+        "test CA; needs --tls-key (setting tls_cert)",
+    )
+    serve.add_argument(
+        "--tls-key", metavar="FILE", help="the private key of --tls-cert (setting tls_key)"
+    )
+    serve.add_argument(
+        "--tls-ca",
+        metavar="FILE",
+        help="the CA clients should trust for --tls-cert, listed as ca_cert in the ready file "
+        "(setting tls_ca)",
     )
 
 
@@ -496,6 +524,10 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str, Any]]]
         "clock_start": args.clock_start,
         "admin_token": args.admin_token,
         "journal_secrets": args.journal_secrets,
+        "cors_origins": args.cors,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
+        "tls_ca": args.tls_ca,
     }
     data.update({k: v for k, v in overrides.items() if v is not None})
     core, sections = split_settings(data, VENDORS)
@@ -548,6 +580,12 @@ async def _health_check(listener: Listener) -> None:
     context = None
     if listener.tls is not None and listener.emulator.ca_cert:
         context = ssl.create_default_context(cafile=listener.emulator.ca_cert)
+    elif listener.tls is not None:
+        # Your own certificate names your hosts, not this loopback probe: it only asks whether
+        # the server answers, so it does not check the certificate.
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
     host = "127.0.0.1" if listener.host in ("0.0.0.0", "::") else listener.host
     reader, writer = await asyncio.open_connection(
         host, listener.port, ssl=context, server_hostname="localhost" if context else None

@@ -6,6 +6,11 @@ from typing import Any
 
 import requests
 
+ADMIN_TOKEN_VARIABLE = "TRACKMOCK_ADMIN_TOKEN"
+"""The environment variable ``trackmock serve`` reads the admin token from (when
+``--admin-token`` is not given: the variable keeps it out of the process list), and the pytest
+plugin sends to emulators of a ready file."""
+
 
 class ControlError(RuntimeError):
     """The control API refused a call; the message holds its answer."""
@@ -58,7 +63,7 @@ class ControlClient:
 
     def journal(self, **query: Any) -> list[dict[str, Any]]:
         """Journal entries, oldest first, every page of them; ``query`` takes kind, method,
-        path, path_prefix, status, connection, since, limit."""
+        path, path_prefix, path_pattern, status, connection, since, limit."""
         entries: list[dict[str, Any]] = []
         while True:
             page = self.call("GET", "journal", **query)
@@ -70,6 +75,16 @@ class ControlClient:
                 query["limit"] -= len(page["entries"])
                 if query["limit"] <= 0:
                     return entries
+
+    def count(self, **query: Any) -> dict[str, Any]:
+        """How many kept journal entries match ``query`` (kind, method, path, path_prefix,
+        path_pattern, status, connection, since), and the near misses (``near``: how many):
+        ``{"count": 2, "near_misses": [{"entry": {...}, "reason": "method is GET"}]}``."""
+        return self.call("GET", "journal/count", **query)
+
+    def unmatched(self) -> list[dict[str, Any]]:
+        """Kept requests that matched no operation (wrong URLs), oldest first, with reasons."""
+        return self.call("GET", "unmatched")["entries"]
 
     def clear_journal(self) -> None:
         self.call("DELETE", "journal")

@@ -6,30 +6,37 @@ Fixtures (all overridable in a ``conftest.py``):
 - ``trackmock_seed``: the seed of generated data.
 - ``make_tracker_server`` / ``make_trackops_server`` / ``make_track_server``: session-scoped,
   start the emulator once and return its ``EmulatorHandle``.
-- ``tracker`` / ``trackops`` / ``track``: the handle, reset before the test; at teardown any
-  contract violation or emulator error seen during the test fails it.
+- ``trackmock_tracker`` / ``trackmock_trackops`` / ``trackmock_track`` (also named
+  ``tracker`` / ``trackops`` / ``track``, which a project's own fixtures may take over): the
+  handle, reset before the test; at teardown any contract violation or emulator error seen
+  during the test fails it.
 - ``make_emulator``: a factory ``make_emulator(vendor, **settings)`` for a test that needs its
   own emulator with other settings (started now, checked and stopped at the test's end).
 
 With ``--trackmock-ready-file r.json`` the fixtures use emulators already running (from
-``trackmock serve --ready-file r.json`` or Docker Compose) instead of starting their own.
+``trackmock serve --ready-file r.json`` or Docker Compose) instead of starting their own. Under
+pytest-xdist with more than one worker a single ready file is refused (workers would reset and
+fault each other's emulators); ``{worker}`` in its name gives each worker its own
+(``ready-{worker}.json`` -> ``ready-gw0.json``, ``ready-gw1.json``; ``gw0`` without xdist).
 
 Every emulator the session starts (session fixtures and ``make_emulator``) is audited when it
-stops: each socket frame it sent must have been checked against its AsyncAPI messages, and none
-may have failed (``/__admin/conformance``); otherwise the run fails. The terminal summary shows
-the totals.
+stops: each socket frame it sent must have been checked against its AsyncAPI messages, none may
+have failed (``/__admin/conformance``), and no contract violation or emulator error may be
+left that no test reported; otherwise the run fails. Under pytest-xdist each worker hands its
+audits to the controller, which prints the totals in the terminal summary and fails the run.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .control import ControlClient
+from .control import ADMIN_TOKEN_VARIABLE, ControlClient
 from .vendors import VENDORS
 
 TEST_CLOCK_START = "2025-02-21T10:00:00.000Z"
@@ -57,16 +64,44 @@ class EmulatorHandle:
 
     def check(self) -> None:
         """Fail when the emulator sent something its contract does not document, or erred."""
-        found = self.control.violations()
-        if found["violations"] or found["errors"]:
-            self.control.clear_violations()
-            lines = [
-                f"- [{v['kind']}] {v['operation']}: {v['message']}" for v in found["violations"]
-            ]
-            lines += [f"- emulator error: {error}" for error in found["errors"]]
+        lines = self.take_violations()
+        if lines:
             raise AssertionError(
                 f"the {self.vendor} emulator broke its contract or failed:\n" + "\n".join(lines)
             )
+
+    def take_violations(self) -> list[str]:
+        """Contract violations and emulator errors recorded so far (then forgotten)."""
+        found = self.control.violations()
+        if not (found["violations"] or found["errors"]):
+            return []
+        self.control.clear_violations()
+        lines = [f"- [{v['kind']}] {v['operation']}: {v['message']}" for v in found["violations"]]
+        return lines + [f"- emulator error: {error}" for error in found["errors"]]
+
+    def assert_received(
+        self,
+        method: str | None,
+        path_pattern: str,
+        *,
+        times: int | None = None,
+        at_least: int | None = None,
+        status: int | None = None,
+    ) -> int:
+        """Check what the emulator received since the test's reset: ``method path_pattern``
+        (an ``fnmatch`` pattern of the path, ``/api/cases/*``) exactly ``times`` times or
+        ``at_least`` times (default: at least once). A failure lists the near misses. See
+        ``trackmock.verification.assert_received``."""
+        from .verification import assert_received
+
+        return assert_received(
+            self.control, method, path_pattern, times=times, at_least=at_least, status=status
+        )
+
+    def unmatched(self) -> list[dict[str, Any]]:
+        """Requests since the test's reset that matched no operation (wrong URLs), each with
+        the reason (``GET /__admin/unmatched``)."""
+        return self.control.unmatched()
 
 
 class FrameLedger:
@@ -74,7 +109,10 @@ class FrameLedger:
 
     The proof that every socket frame sent during the session was a documented message: an
     emulator whose audit shows a frame sent unchecked or undocumented, whose audit could not be
-    read, or that was never audited is a problem, and any problem fails the run.
+    read, or that was never audited is a problem, and any problem fails the run. So is a
+    contract violation or emulator error the emulator still holds when it stops (no test
+    reported it). Under pytest-xdist, workers hand their ``summary()`` to the controller's
+    ledger (``merge``), which judges the run.
     """
 
     def __init__(self) -> None:
@@ -83,6 +121,8 @@ class FrameLedger:
         self.audits: dict[int, dict[str, Any]] = {}
         self.closed: set[int] = set()
         self.found: list[str] = []
+        self.merged: list[dict[str, Any]] = []
+        """Summaries handed over by pytest-xdist workers (on the controller)."""
         self._keys: dict[int, int] = {}
         """id() of a registered handle -> its key (a handle lives until it is closed)."""
 
@@ -91,7 +131,8 @@ class FrameLedger:
         self.started.append(f"the {handle.vendor} emulator at {handle.url} ({started_by})")
 
     def close(self, handle: EmulatorHandle) -> list[str]:
-        """Read the audit of an emulator about to stop; returns what it failed to prove."""
+        """Read the audit of an emulator about to stop; returns what it failed to prove, and
+        any contract violation or emulator error that no test reported."""
         from .core.conformance import FrameAudit
 
         key = self._keys.pop(id(handle))
@@ -99,21 +140,53 @@ class FrameLedger:
         self.closed.add(key)
         try:
             audit = handle.control.conformance()
+            left = handle.take_violations()
         except Exception as exc:  # the emulator died or hangs: nothing is proven
             problems = [f"{label}: its frame audit could not be read: {exc}"]
         else:
             self.audits[key] = audit
             problems = [f"{label}: {p}" for p in FrameAudit(**audit["frames"]).problems()]
+            if left:
+                problems.append(
+                    f"{label}: violations or errors that no test reported:\n" + "\n".join(left)
+                )
         self.found += problems
         return problems
 
     def problems(self) -> list[str]:
         unaudited = [label for key, label in enumerate(self.started) if key not in self.closed]
-        return self.found + [f"{label}: never audited" for label in unaudited]
+        merged = [problem for summary in self.merged for problem in summary["problems"]]
+        return self.found + [f"{label}: never audited" for label in unaudited] + merged
 
     def totals(self) -> dict[str, int]:
         keys = ("sent", "checked", "failed")
-        return {k: sum(audit["frames"][k] for audit in self.audits.values()) for k in keys}
+        return {
+            k: sum(audit["frames"][k] for audit in self.audits.values())
+            + sum(summary["totals"][k] for summary in self.merged)
+            for k in keys
+        }
+
+    def counts(self) -> tuple[int, int]:
+        """How many emulators were audited, and how many were started (this process and
+        every worker merged)."""
+        audited = len(self.audits) + sum(summary["audited"] for summary in self.merged)
+        started = len(self.started) + sum(summary["started"] for summary in self.merged)
+        return audited, started
+
+    def summary(self, worker: str = "") -> dict[str, Any]:
+        """What a pytest-xdist worker hands to the controller (plain data)."""
+        prefix = f"[{worker}] " if worker else ""
+        audited, started = self.counts()
+        return {
+            "started": started,
+            "audited": audited,
+            "totals": self.totals(),
+            "problems": [prefix + problem for problem in self.problems()],
+        }
+
+    def merge(self, summary: dict[str, Any]) -> None:
+        """Take in a worker's ``summary``."""
+        self.merged.append(summary)
 
 
 _LEDGER = pytest.StashKey[FrameLedger]()
@@ -126,15 +199,55 @@ def frame_ledger(config: pytest.Config) -> FrameLedger:
 
 class FrameAuditFailed(AssertionError):
     """An emulator sent socket frames that were not checked against its AsyncAPI messages, or
-    that broke them, or its audit could not be read."""
+    that broke them, or its audit could not be read, or it kept violations no test reported."""
 
 
 def _fail_on(problems: list[str]) -> None:
     if problems:
         raise FrameAuditFailed(
-            "socket frames were sent that were not checked against the AsyncAPI messages, or"
-            " broke them:\n" + "\n".join(f"- {p}" for p in problems)
+            "socket frames were sent that were not checked against the AsyncAPI messages or"
+            " broke them, or violations were left that no test reported:\n"
+            + "\n".join(f"- {p}" for p in problems)
         )
+
+
+WORKER_PLACEHOLDER = "{worker}"
+"""In a ready file's name, the pytest-xdist worker id (``gw0``, ``gw1``; ``gw0`` without xdist)."""
+
+
+def ready_file_of_worker(option: Path | None) -> Path | None:
+    """The ready file this process reads: ``{worker}`` in the name becomes its worker id."""
+    if option is None or WORKER_PLACEHOLDER not in str(option):
+        return option
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return Path(str(option).replace(WORKER_PLACEHOLDER, worker))
+
+
+def read_ready_file(path: Path) -> dict[str, Any]:
+    """The emulators a ready file lists; a folder merges every ``*.json`` in it (Compose writes
+    one per service). A ``ca_cert`` that does not exist here is looked for beside the file:
+    a container writes the path it sees, and Compose mounts the same folder on the host."""
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    if not files:
+        raise pytest.UsageError(f"--trackmock-ready-file {path}: the folder holds no *.json")
+    emulators: dict[str, Any] = {}
+    for file in files:
+        try:
+            data = json.loads(file.read_text())
+        except (OSError, ValueError) as exc:
+            raise pytest.UsageError(
+                f"--trackmock-ready-file {file}: cannot be read: {exc}"
+            ) from None
+        if not isinstance(data, dict):
+            raise pytest.UsageError(f"--trackmock-ready-file {file}: not a ready file")
+        for vendor, info in data.items():
+            ca_cert = info.get("ca_cert")
+            if ca_cert and not Path(ca_cert).exists():
+                beside = file.parent / Path(ca_cert).name
+                if beside.exists():
+                    info = {**info, "ca_cert": str(beside)}
+            emulators[vendor] = info
+    return emulators
 
 
 class _Servers:
@@ -144,7 +257,8 @@ class _Servers:
         self, settings: dict[str, Any], ready_file: Path | None, ledger: FrameLedger
     ) -> None:
         self.settings = settings
-        self.ready = json.loads(ready_file.read_text()) if ready_file else None
+        self.ready_file = ready_file
+        self.ready = read_ready_file(ready_file) if ready_file else None
         self.ledger = ledger
         self.handles: dict[str, EmulatorHandle] = {}
         self.runners: list[tuple[EmulatorHandle, Any]] = []
@@ -158,7 +272,10 @@ class _Servers:
         token = self.settings.get("admin_token")
         if self.ready is not None:
             if vendor not in self.ready:
-                raise pytest.UsageError(f"the ready file lists no {vendor} emulator")
+                raise pytest.UsageError(
+                    f"the ready file {self.ready_file} lists no {vendor} emulator"
+                )
+            token = token or os.environ.get(ADMIN_TOKEN_VARIABLE) or None
             return EmulatorHandle(vendor, self.ready[vendor], admin_token=token)
         handle, runner = start_emulator(vendor, self.settings)
         self.ledger.register(handle, "session fixture")
@@ -211,8 +328,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--trackmock-ready-file",
         type=Path,
         default=None,
-        help="use the emulators listed in this ready file (from `trackmock serve --ready-file`)",
+        help="use the emulators listed in this ready file (from `trackmock serve --ready-file`);"
+        " under pytest-xdist name one per worker with {worker} (ready-{worker}.json)",
     )
+
+
+SHARED_SERVER_REFUSED = """\
+--trackmock-ready-file {path} with {workers} pytest-xdist workers: every worker would use the \
+same running emulators, and one worker's reset, fault, clock move or journal read would change \
+another worker's test (a fault meant for one test is used up by another's request). trackmock \
+cannot tell the workers' requests apart: most of them come from the application under test, \
+which knows nothing of pytest workers. So it refuses this combination. Instead:
+  - run one set of emulators per worker and put {{worker}} in the ready file's name:
+      trackmock serve --ready-file ready-gw0.json ...   (and ready-gw1.json, ... on other ports)
+      pytest -n {workers} --trackmock-ready-file 'ready-{{worker}}.json'
+  - or leave out --trackmock-ready-file: each worker starts its own emulators (under a second);
+  - or run one worker (-n 0 or -n 1)."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config: pytest.Config, specs: list[Any]) -> None:
+    """On the pytest-xdist controller, before any worker starts: refuse one shared ready file."""
+    option = config.getoption("--trackmock-ready-file")
+    if option is not None and WORKER_PLACEHOLDER not in str(option) and len(specs) > 1:
+        raise pytest.UsageError(SHARED_SERVER_REFUSED.format(path=option, workers=len(specs)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the pytest-xdist controller: take in the audits of a worker that finished."""
+    summary = getattr(node, "workeroutput", {}).get("trackmock")
+    if summary is not None:
+        frame_ledger(node.config).merge(summary)
 
 
 @pytest.fixture(scope="session")
@@ -237,7 +384,7 @@ def trackmock_servers(
 ) -> Iterator[_Servers]:
     servers = _Servers(
         trackmock_settings,
-        request.config.getoption("--trackmock-ready-file"),
+        ready_file_of_worker(request.config.getoption("--trackmock-ready-file")),
         frame_ledger(request.config),
     )
     yield servers
@@ -260,17 +407,33 @@ def _test_fixture(vendor: str) -> Callable[..., Iterator[EmulatorHandle]]:
         yield server
         server.check()
 
-    handle.__name__ = vendor
+    handle.__name__ = f"trackmock_{vendor}"
     handle.__doc__ = f"The {VENDORS[vendor].title} emulator, reset for this test."
+    return pytest.fixture(name=f"trackmock_{vendor}")(handle)
+
+
+def _short_name(vendor: str) -> Callable[..., EmulatorHandle]:
+    def handle(request: pytest.FixtureRequest) -> EmulatorHandle:
+        server: EmulatorHandle = request.getfixturevalue(f"trackmock_{vendor}")
+        return server
+
+    handle.__name__ = vendor
+    handle.__doc__ = (
+        f"``trackmock_{vendor}`` by its short name (a fixture of the same name in a conftest.py"
+        " takes it over; ``trackmock_{vendor}`` still works then)."
+    )
     return pytest.fixture(name=vendor)(handle)
 
 
 make_tracker_server = _session_fixture("tracker")
 make_trackops_server = _session_fixture("trackops")
 make_track_server = _session_fixture("track")
-tracker = _test_fixture("tracker")
-trackops = _test_fixture("trackops")
-track = _test_fixture("track")
+trackmock_tracker = _test_fixture("tracker")
+trackmock_trackops = _test_fixture("trackops")
+trackmock_track = _test_fixture("track")
+tracker = _short_name("tracker")
+trackops = _short_name("trackops")
+track = _short_name("track")
 
 
 @pytest.fixture
@@ -310,17 +473,22 @@ def make_emulator(
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # trylast: after pytest's own teardown of session fixtures, which stops their emulators.
-    if frame_ledger(session.config).problems():
+    ledger = frame_ledger(session.config)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: the controller judges the run
+        workeroutput["trackmock"] = ledger.summary(os.environ.get("PYTEST_XDIST_WORKER", ""))
+    if ledger.problems():
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     ledger = frame_ledger(config)
-    if not ledger.started:
+    audited, started = ledger.counts()
+    if not started:
         return
     totals = ledger.totals()
     terminalreporter.write_line(
-        f"trackmock socket conformance: {len(ledger.audits)} of {len(ledger.started)} emulators"
+        f"trackmock socket conformance: {audited} of {started} emulators"
         f" audited; {totals['sent']} frames sent, {totals['checked']} checked against the"
         f" AsyncAPI messages, {totals['failed']} failed"
     )

@@ -110,6 +110,23 @@ class AdminApi:
         )
         return Reply.encoded(page)
 
+    def countJournal(self, call: Call) -> dict[str, Any]:
+        query = dict(call.query)
+        near = query.pop("near", 5)
+        result = self.emulator.journal.count(Query(**query), near=near)
+        return {
+            "count": result.count,
+            "near_misses": [
+                {"entry": entry.summary(), "reason": reason} for entry, reason in result.near_misses
+            ],
+        }
+
+    def listUnmatched(self, call: Call) -> dict[str, Any]:
+        from .unmatched import explainer
+
+        found = self.emulator.journal.unmatched(explainer(self.emulator.app))
+        return {"entries": [{**entry.summary(), "reason": reason} for entry, reason in found]}
+
     def clearJournal(self, call: Call) -> None:
         self.emulator.journal.clear()
 

@@ -86,6 +86,13 @@ class EmulatorAsgi:
         self.fast_path = fast_path
         self._wsgi = emulator.app.wsgi_app
         self._body_limits: BodyLimits | None = None
+        self._serve_http = self._http
+        if emulator.settings.cors_origins:
+            from .cors import for_emulator
+
+            self._serve_http = for_emulator(emulator, self._journal_scope).wrap(self._http)
+            # CORS headers are added on the ASGI way: every request takes it.
+            self.fast_path = False
 
     @property
     def body_limits(self) -> BodyLimits:
@@ -146,7 +153,7 @@ class EmulatorAsgi:
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            await self._serve_http(scope, receive, send)
         elif kind == "websocket":
             await self._websocket(scope, receive, send)
         elif kind == "lifespan":

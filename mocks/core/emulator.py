@@ -353,7 +353,7 @@ class Emulator:
         self.offload = Offload(self.name)
         self.tls: ServerTls | None = self.provider.server_tls()
         """The certificate of a TLS-only vendor; the runner listens with it."""
-        self.ca_cert: str | None = str(self.tls.ca_cert) if self.tls else None
+        self.ca_cert: str | None = str(self.tls.ca_cert) if self.tls and self.tls.ca_cert else None
         self.reject_unknown_query = bool(self.contract.info.get("x-reject-unknown-query"))
         self.sockets = self.provider.sockets()
         self.open_sockets: set[SocketConnection] = set()

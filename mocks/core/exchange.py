@@ -91,8 +91,7 @@ class Exchange:
             if connection.exchange is self:
                 if self.more_body and not connection.closing:
                     # Answered before the body was read whole: the rest is on the wire.
-                    connection.closing = True
-                    connection.transport.close()
+                    connection.linger()
                 connection.finished()
 
     def _write_whole(self, response: Response) -> None:
@@ -136,7 +135,8 @@ class Exchange:
     def _start(self, status: int, headers: Headers) -> None:
         self.started = True
         connection = self.connection
-        if connection.closing:
+        if connection.closing or self.more_body:
+            # An answer before the whole body arrived ends the connection (after it lingers).
             self.keep_alive = False
         parts = [STATUS_LINES[status]]
         length: int | None = None
@@ -183,6 +183,8 @@ class Exchange:
             transport.write(body)
         if not more:
             self.complete = True
-            if not self.keep_alive:
+            if not self.keep_alive and self.more_body:
+                self.connection.linger()
+            elif not self.keep_alive:
                 self.connection.closing = True
                 transport.close()

@@ -34,6 +34,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trackmock")
 
+LINGER_SECONDS = 2.0
+"""After an answer that left a request body unread, how long the rest is read and dropped."""
+LINGER_BYTES = 64 * 1024 * 1024
+"""... and at most how many bytes of it (a client sending more is cut off)."""
+
 
 class _Refused(Exception):
     """Raised inside a parser callback: answer ``status`` and close."""
@@ -75,6 +80,8 @@ class HttpConnection(asyncio.Protocol):
         self._has_body = False
         self._upgrade = False
         self._continue = False
+        self._linger: int | None = None
+        """Bytes still dropped before the connection is cut (see ``linger``)."""
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
 
@@ -107,6 +114,11 @@ class HttpConnection(asyncio.Protocol):
             await self._drained
 
     def data_received(self, data: bytes) -> None:
+        if self._linger is not None:
+            self._linger -= len(data)
+            if self._linger < 0:
+                self.transport.close()
+            return
         if self.closing and self.transport.is_closing():
             return  # closed by us: whatever else the client sent goes unanswered
         if self._in_head:
@@ -132,6 +144,18 @@ class HttpConnection(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         return None
+
+    def linger(self) -> None:
+        """Close after an answer (a 413, say) that left the request body on the wire.
+
+        Closing at once would reset the connection while the client is still sending, and a
+        client that writes its whole body before it reads loses the answer. So the rest is read
+        and dropped, for at most ``LINGER_SECONDS`` or ``LINGER_BYTES``, then the connection is
+        closed (at once when the client closes first)."""
+        self.closing = True
+        self._linger = LINGER_BYTES
+        self.resume_reading()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     # -- httptools callbacks -------------------------------------------------------------------
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import base64
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from fnmatch import fnmatchcase
 from typing import Any
 
 import orjson
@@ -109,6 +111,18 @@ class Entry:
         if self.request_body:
             learn_body(self.request_body.decode("utf-8", "replace"), redactor)
 
+    def summary(self) -> dict[str, Any]:
+        """The entry without headers and bodies: what a verification lists."""
+        return {
+            "id": self.id,
+            "time": isoformat(self.time),
+            "kind": self.kind,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+        }
+
 
 def _scrubber(redactor: Redactor | None) -> Any:
     return redactor.scrub if redactor is not None else str
@@ -173,6 +187,10 @@ def _cut_headers(pairs: Headers, limit: int) -> tuple[Headers, bool, int]:
     return kept, True, limit - room
 
 
+REQUEST_CRITERIA = frozenset({"method", "path", "path_prefix", "path_pattern", "status"})
+"""What a request is asked to be; an entry that misses only one of them is a near miss."""
+
+
 @dataclass(frozen=True, slots=True)
 class Query:
     """What to select from the journal; every field that is set must match."""
@@ -181,38 +199,53 @@ class Query:
     method: str | None = None
     path: str | None = None
     path_prefix: str | None = None
+    path_pattern: str | None = None
+    """An ``fnmatch`` pattern (``/api/cases/*``; ``*`` also matches ``/``), as faults take."""
     status: int | None = None
     connection: int | None = None
     since: int | None = None
     limit: int | None = None
 
+    def misses(self, entry: Entry) -> Iterator[tuple[str, str]]:
+        """Each criterion ``entry`` fails, as (field name, reason)."""
+        if self.kind is not None and entry.kind != self.kind:
+            yield "kind", f"kind is {entry.kind}"
+        if self.method is not None and entry.method.upper() != self.method.upper():
+            yield "method", f"method is {entry.method}"
+        if self.path is not None and entry.path != self.path:
+            yield "path", f"path is {entry.path}"
+        if self.path_prefix is not None and not entry.path.startswith(self.path_prefix):
+            yield "path_prefix", f"path {entry.path} lacks the prefix"
+        if self.path_pattern is not None and not fnmatchcase(entry.path, self.path_pattern):
+            yield "path_pattern", f"path {entry.path} does not match {self.path_pattern}"
+        if self.status is not None and entry.status != self.status:
+            yield "status", f"status is {entry.status}"
+        if self.connection is not None and entry.connection != self.connection:
+            yield "connection", f"connection is {entry.connection}"
+        if self.since is not None and entry.id <= self.since:
+            yield "since", f"id {entry.id} is not after {self.since}"
+
     def matches(self, entry: Entry) -> tuple[bool, str]:
         """Whether ``entry`` is selected, and if not, the first reason why."""
-        checks: Iterable[tuple[bool, str]] = (
-            (self.kind is None or entry.kind == self.kind, f"kind is {entry.kind}"),
-            (
-                self.method is None or entry.method.upper() == self.method.upper(),
-                f"method is {entry.method}",
-            ),
-            (self.path is None or entry.path == self.path, f"path is {entry.path}"),
-            (
-                self.path_prefix is None or entry.path.startswith(self.path_prefix),
-                f"path {entry.path} lacks the prefix",
-            ),
-            (self.status is None or entry.status == self.status, f"status is {entry.status}"),
-            (
-                self.connection is None or entry.connection == self.connection,
-                f"connection is {entry.connection}",
-            ),
-            (
-                self.since is None or entry.id > self.since,
-                f"id {entry.id} is not after {self.since}",
-            ),
-        )
-        for ok, reason in checks:
-            if not ok:
-                return False, reason
+        for _, reason in self.misses(entry):
+            return False, reason
         return True, "matched"
+
+    def closeness(self, entry: Entry) -> float:
+        """How alike ``entry``'s path is to the path asked for (1.0 the same), to rank misses."""
+        wanted = self.path or self.path_pattern or self.path_prefix
+        if wanted is None:
+            return 0.0
+        return SequenceMatcher(None, wanted, entry.path, autojunk=False).ratio()
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """How many entries a query selects, and the near misses: entries that fail exactly one
+    of its request criteria (method, path, status), the closest path first."""
+
+    count: int
+    near_misses: list[tuple[Entry, str]]
 
 
 class Journal:
@@ -318,6 +351,34 @@ class Journal:
             "next": window[len(parts) - 1].id if more else None,
         }
         return b'{"entries":[' + b",".join(parts) + b"]," + orjson.dumps(tail)[1:]
+
+    def count(self, query: Query = Query(), *, near: int = 5) -> Count:
+        """How many kept entries ``query`` selects (``limit`` aside), with up to ``near`` near
+        misses: what a verification that failed explains itself with."""
+        with self._lock:
+            entries = list(self._entries)
+        count = 0
+        misses: list[tuple[Entry, str]] = []
+        for entry in entries:
+            failed = list(query.misses(entry))
+            if not failed:
+                count += 1
+            elif len(failed) == 1 and failed[0][0] in REQUEST_CRITERIA:
+                misses.append((entry, failed[0][1]))
+        misses.sort(key=lambda miss: (-query.closeness(miss[0]), -miss[0].id))
+        return Count(count, misses[: max(near, 0)])
+
+    def unmatched(self, explain: Callable[[str, str], str | None]) -> list[tuple[Entry, str]]:
+        """HTTP entries that no operation serves, oldest first, each with why: ``explain``
+        gets a request's method and path and answers None when an operation serves it."""
+        with self._lock:
+            entries = [entry for entry in self._entries if entry.kind == "http"]
+        found = []
+        for entry in entries:
+            reason = explain(entry.method, entry.path)
+            if reason is not None:
+                found.append((entry, reason))
+        return found
 
     def clear(self) -> None:
         with self._lock:

@@ -84,6 +84,18 @@ class CoreSettings:
     closed with 1008, so a client that never reads cannot make memory grow."""
     socket_queue_events: int = 1_000
     """Pushes and client messages waiting for one socket's session; more close it with 1013."""
+    tls_cert: str | None = None
+    """Your own server certificate (PEM, with its chain) for the emulators that serve TLS
+    (Trackops), instead of a test CA (``trackmock serve --tls-cert``); needs ``tls_key``."""
+    tls_key: str | None = None
+    """The private key (PEM, unencrypted) of ``tls_cert`` (``--tls-key``)."""
+    tls_ca: str | None = None
+    """The CA file clients should trust for ``tls_cert``, listed as ``ca_cert`` in the ready
+    file and credentials (``--tls-ca``); None when the system's CAs trust it."""
+    cors_origins: list[str] | None = None
+    """Origins a browser page may call the emulator from (``https://app.example:3000``, or
+    ``*`` for any): answers carry ``Access-Control-*`` headers and preflights are answered
+    (``trackmock serve --cors``). None sends no CORS header, as the vendors document none."""
 
 
 T = TypeVar("T")

@@ -80,7 +80,7 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
     report = REPORTS[args.format](buffer, redactor)
     recorder = Recorder(bundle, redactor, report.handle)
     app = ProxyApp(args.upstream, recorder, upstream_tls=_upstream_tls(args))
-    tls = make_server_tls(args.tls_dir) if args.vendor in TLS_VENDORS else None
+    tls = make_server_tls(args.tls_dir, label="proxy TLS") if args.vendor in TLS_VENDORS else None
     listener = _listener(app, args, tls)
     runner = Runner([listener], freeze_heap=False)
     clock = time.perf_counter()
@@ -105,6 +105,8 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> int:
         await runner.stop()
         await app.close()
         await recorder.drain()
+        if tls is not None:
+            tls.cleanup()
     report.handle(ev.Finished(time.perf_counter() - clock, recorder.notes()))
     with output(args.output) as stream:
         stream.write(buffer.getvalue())

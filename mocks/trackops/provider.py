@@ -220,17 +220,26 @@ class TrackopsProvider(Provider[TrackopsSettings]):
         }
 
     def server_tls(self) -> ServerTls | None:
-        """A certificate from a test CA made now (in ``tls_dir``, or a temporary folder)."""
+        """HTTPS (unless ``plain_http``) with the user's certificate (core ``tls_cert``), or
+        one from a test CA kept in ``tls_dir`` (reused across restarts), else made now in a
+        temporary folder."""
         if self.settings.plain_http:
             return None
+        core = self.core_settings
         # Clients refuse a ``*.localhost`` wildcard, so every account's host is named.
         hosts = [
             f"{account.subdomain}.{domain}"
             for account in self.fixture_files.accounts
             for domain in ("localhost", "viewcases.com")
         ]
-        folder = Path(self.settings.tls_dir) if self.settings.tls_dir else None
-        return make_server_tls(folder, (*DEFAULT_NAMES, *hosts, SERVICE_NAME))
+        return make_server_tls(
+            Path(self.settings.tls_dir) if self.settings.tls_dir else None,
+            (*DEFAULT_NAMES, *hosts, SERVICE_NAME),
+            cert_file=Path(core.tls_cert) if core.tls_cert else None,
+            key_file=Path(core.tls_key) if core.tls_key else None,
+            ca_file=Path(core.tls_ca) if core.tls_ca else None,
+            label="trackops TLS",
+        )
 
     # -- pipeline hooks --------------------------------------------------------------------------
 

@@ -24,8 +24,9 @@ class TrackopsSettings:
     """Serve plain HTTP instead of TLS, for tools that cannot trust a test CA (the real API is
     TLS-only, TO-01). ``trackmock serve --trackops-plain-http`` sets it."""
     tls_dir: str | None = None
-    """Folder to write the test CA and server certificate to (a temporary folder if unset;
-    Docker Compose mounts ``/srv/tls`` so other containers can trust the CA)."""
+    """Folder where the test CA and server certificate are kept: reused at the next start while
+    usable (else made anew, and a log line says why), so clients keep trusting the same CA.
+    A temporary folder at each start if unset; Docker Compose mounts ``/srv/tls``."""
 
     rate_limit: int | None = 1
     """Requests allowed per credential in ``rate_period`` seconds (Trackops API overview: 1

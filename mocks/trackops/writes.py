@@ -57,17 +57,22 @@ class Writes:
     # -- helpers --------------------------------------------------------------------------
 
     def _body(self, call: Call) -> dict[str, Any]:
-        """The request body with the defaults its schema gives to missing top-level fields."""
+        """The request body with the defaults its schema gives to missing top-level fields.
+
+        Keys the schema does not list are ignored (docs/vendors/trackops.md): a body's
+        ``updated_at`` or ``created_at`` must not overwrite what the server stamps."""
         contract = call.operation.contract
         location = call.operation.body["application/json"]
         schema, location = contract.deref({"$ref": location}, location)
         defaults: dict[str, Any] = {}
+        listed: set[str] = set()
         for part in [schema, *schema.get("allOf", [])]:
             resolved, _ = contract.deref(part, location)
             for name, prop in (resolved.get("properties") or {}).items():
+                listed.add(name)
                 if isinstance(prop, dict) and "default" in prop:
                     defaults.setdefault(name, prop["default"])
-        return {**defaults, **call.body}
+        return {**defaults, **{k: v for k, v in call.body.items() if k in listed}}
 
     def _utc(self, collection: str, values: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -242,6 +242,27 @@ def test_a_body_over_its_operations_bound_is_refused_with_413_before_it_is_read(
     assert chunked.status_code == 413
 
 
+def test_a_client_that_sends_its_whole_body_first_still_reads_the_413(serve: Any) -> None:
+    """The refusal comes before the body is read; the connection must not be reset while the
+    client is still sending (requests writes the whole body before it reads the answer)."""
+    emulator, _ = serve()
+    for _ in range(10):
+        answer = requests.post(
+            f"{emulator.base_url}/api/widgets",
+            data=b'{"name": "' + b"x" * 3_000_000 + b'"}',
+            headers={**AUTH, "Content-Type": "application/json"},
+            timeout=GUARD,
+        )
+        assert answer.status_code == 413
+        assert answer.headers["Connection"] == "close"
+    assert (
+        requests.post(
+            f"{emulator.base_url}/api/widgets", json={"name": "ok"}, headers=AUTH, timeout=GUARD
+        ).status_code
+        == 201
+    )
+
+
 # -- item 5: sockets -----------------------------------------------------------------------
 
 

@@ -41,9 +41,13 @@ class Proxy:
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         assert self.process.stderr is not None
-        # The proxy prints its line once listening, after writing the ready file.
-        line = self.process.stderr.readline()
-        assert line.startswith("trackmock proxy:"), line + self.process.stderr.read()
+        # The proxy prints its line once listening, after writing the ready file (log lines,
+        # such as the test CA's, may come first).
+        seen: list[str] = []
+        while not (line := self.process.stderr.readline()).startswith("trackmock proxy:"):
+            seen.append(line)
+            assert line, "".join(seen)
+            assert len(seen) < 20, "".join(seen)
         info: dict[str, Any] = json.loads(self.ready.read_text())
         self.url: str = info["url"]
         self.ca_cert: str | None = info.get("ca_cert")
