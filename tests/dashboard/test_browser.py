@@ -83,7 +83,12 @@ def test_requests_show_the_rule_that_fired_violations_and_unmatched(
     for _ in range(2):
         assert requests.get(case, headers=headers, timeout=10).status_code == 200
     assert (
-        requests.get(tracker.url_for("/api/casez"), headers=headers, timeout=10).status_code == 404
+        requests.get(
+            tracker.url_for("/api/casez/seqOrgItemHistoryId/1/and/a/long/tail"),
+            headers=headers,
+            timeout=10,
+        ).status_code
+        == 404
     )
     bad_put = requests.put(
         case,
@@ -103,6 +108,9 @@ def test_requests_show_the_rule_that_fired_violations_and_unmatched(
     expect(row(unmatched)).to_have_class(re.compile("flag-unmatched"))
     expect(row(broken)).to_contain_text("contract violation")
     expect(row(broken)).to_have_class(re.compile("flag-contract"))
+    # A long path gives way (clipped, whole in its title), so the flags stay in view.
+    wrap = page.locator("#request-rows").locator("xpath=ancestor::div[1]")
+    assert wrap.evaluate("(el) => el.scrollWidth <= el.clientWidth")
     expect(row(first)).not_to_contain_text("polling-rule")
 
     page.get_by_label("Only flagged").check()

@@ -86,7 +86,7 @@ export function mount(main) {
       h("td", {}, h("button", { type: "button", class: "link", "aria-label": `Details of request ${entry.id}`, onclick: () => choose(entry.id) }, String(entry.id))),
       h("td", { class: "mono" }, clockTime(entry.time)),
       h("td", { class: "mono" }, entry.method),
-      h("td", { class: "mono clip", title: entry.path }, entry.path + (entry.query ? `?${entry.query}` : "")),
+      h("td", { class: "mono clip path", title: entry.path }, entry.path + (entry.query ? `?${entry.query}` : "")),
       h("td", { class: `mono ${statusClass(entry.status)}` }, entry.status ? String(entry.status) : "dropped"),
       h("td", { class: "clip" }, (entry.rules || []).map((r) => h("span", { class: CONTRACT_RULES.has(r.rule) ? "badge bad" : "badge warn", title: r.detail }, r.rule)), entry.note ? h("span", { class: "badge" }, entry.note) : null),
       h("td", {}, marks.includes("contract") ? h("span", { class: "badge bad" }, "contract violation") : null,
