@@ -16,13 +16,17 @@ out: the journal, faults, recorded violations, open sockets.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import types
 import typing
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
 
 from .. import __version__
 
@@ -34,6 +38,9 @@ FORMAT = "trackmock-snapshot"
 VERSION = 1
 """The layout ``take`` writes and ``restore`` reads; a change that old files cannot be read
 with raises it."""
+SET_FORMAT = "trackmock-snapshots"
+"""A file of several emulators' snapshots: ``{"format", "version", "snapshots": {vendor: ...}}``
+(``trackmock serve --save-state`` writes one)."""
 
 
 class SnapshotError(ValueError):
@@ -503,3 +510,107 @@ def _differences(given: Any, running: dict[str, Any]) -> list[str]:
         elif key in given and given[key] != value:
             found.append(key)
     return found
+
+
+# -- files --------------------------------------------------------------------------------------
+
+
+def snapshot_set(snapshots: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Several emulators' snapshots in one document, by vendor."""
+    return {
+        "format": SET_FORMAT,
+        "version": VERSION,
+        "snapshots": {snapshot["vendor"]: snapshot for snapshot in snapshots},
+    }
+
+
+def snapshots_in(document: Any) -> dict[str, Any]:
+    """The snapshots of a document by vendor: one snapshot (``GET /__admin/snapshot``) or a
+    set of them (``snapshot_set``). Each is checked when it is restored."""
+    if not isinstance(document, dict):
+        raise _wrong("the document", "a snapshot (an object)", document)
+    if document.get("format") == SET_FORMAT:
+        if document.get("version") != VERSION:
+            raise SnapshotError(
+                f"snapshot set version {str(document.get('version'))[:20]} cannot be read by "
+                f"this trackmock ({__version__}), which reads version {VERSION}"
+            )
+        found = document.get("snapshots")
+        if not isinstance(found, dict):
+            raise _wrong("snapshots", "an object of snapshots by vendor", found)
+        for vendor, snapshot in found.items():
+            given = snapshot.get("vendor") if isinstance(snapshot, dict) else None
+            if given != vendor:
+                raise SnapshotError(f"snapshots.{vendor[:40]}: its vendor is {str(given)[:40]!r}")
+        return dict(found)
+    if document.get("format") != FORMAT:
+        raise SnapshotError(
+            f'not a trackmock snapshot: "format" must be "{FORMAT}" (one emulator) or '
+            f'"{SET_FORMAT}" (several)'
+        )
+    return {str(document.get("vendor")): document}
+
+
+def read_snapshots(path: Path) -> dict[str, Any]:
+    """The snapshots in a file, by vendor (``snapshots_in``)."""
+    try:
+        document = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise SnapshotError(f"cannot read it: {exc.strerror or exc}") from None
+    except orjson.JSONDecodeError as exc:
+        raise SnapshotError(f"not JSON: {exc}") from None
+    return snapshots_in(document)
+
+
+def snapshot_of(vendor: str, source: Any) -> dict[str, Any]:
+    """``vendor``'s snapshot in ``source``: a file (path) or a document, of one emulator or a
+    set (as ``snapshots_in`` reads them)."""
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        try:
+            found = read_snapshots(path)
+        except SnapshotError as exc:
+            raise SnapshotError(f"{path}: {exc}") from None
+        where = str(path)
+    else:
+        found, where = snapshots_in(source), "the snapshot given"
+    if vendor not in found:
+        raise SnapshotError(f"{where} holds no snapshot of {vendor} (it holds {', '.join(found)})")
+    snapshot: dict[str, Any] = found[vendor]
+    return snapshot
+
+
+def write_snapshots(path: Path, document: dict[str, Any]) -> None:
+    """Write ``document`` whole or not at all (a temporary file, then renamed), readable by
+    its owner only: it holds tokens, passwords and sessions."""
+    temporary = path.with_name(path.name + ".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    os.replace(temporary, path)
+
+
+def restore_files(paths: Iterable[Path], emulators: Iterable[Emulator]) -> None:
+    """Restore each emulator whose snapshot is in one of ``paths`` (at most one per vendor).
+
+    Raises:
+        SnapshotError: prefixed with the file; a snapshot of a vendor not in ``emulators``,
+            a second snapshot of one, or one that does not restore.
+    """
+    by_name = {emulator.name: emulator for emulator in emulators}
+    seen: dict[str, Path] = {}
+    for path in paths:
+        try:
+            found = read_snapshots(path)
+            for vendor, snapshot in found.items():
+                if vendor not in by_name:
+                    raise SnapshotError(
+                        f"a snapshot of {vendor[:40]!r}, which is not served here "
+                        f"(served: {', '.join(by_name)})"
+                    )
+                if vendor in seen:
+                    raise SnapshotError(f"a second snapshot of {vendor} (one is in {seen[vendor]})")
+                seen[vendor] = path
+                restore(by_name[vendor], snapshot)
+        except SnapshotError as exc:
+            raise SnapshotError(f"{path}: {exc}") from None
