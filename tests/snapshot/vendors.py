@@ -194,10 +194,9 @@ class TrackopsDriver(Driver):
             "/api/v1/subjects",
         ]
         found = [self.api("GET", path, params={"per_page": 100}) for path in gets]
-        return found + [
-            self.read("GET", "/__admin/trackops/accounts"),
-            self.read("GET", "/api/v1/clients", auth=TRACKOPS_AUTH),  # within the same second
-        ]
+        accounts = self.read("GET", "/__admin/trackops/accounts")
+        same_second = self.read("GET", "/api/v1/clients", auth=TRACKOPS_AUTH)
+        return [*found, accounts, same_second]
 
 
 TRACKOPS_STEPS = st.one_of(
