@@ -38,6 +38,8 @@ FORMAT = "trackmock-snapshot"
 VERSION = 1
 """The layout ``take`` writes and ``restore`` reads; a change that old files cannot be read
 with raises it."""
+LAST_EPOCH = 253402300799
+"""The clock's last second a snapshot may hold (9999-12-31T23:59:59Z, as ISO 8601 reaches)."""
 SET_FORMAT = "trackmock-snapshots"
 """A file of several emulators' snapshots: ``{"format", "version", "snapshots": {vendor: ...}}``
 (``trackmock serve --save-state`` writes one)."""
@@ -490,7 +492,8 @@ def check(emulator: Emulator, snapshot: Any) -> tuple[dict[str, Any], Apply]:
             f"this is a snapshot of {str(vendor)[:40]!r}; this emulator is {emulator.name!r}"
         )
     clock = _exact_object(snapshot.get("clock"), ["epoch", "frozen"], "clock")
-    NUMBER.load(clock["epoch"], "clock.epoch")
+    if not 0 <= NUMBER.load(clock["epoch"], "clock.epoch") <= LAST_EPOCH:
+        raise SnapshotError("clock.epoch: out of range (epoch seconds from 1970 to 9999)")
     BOOL.load(clock["frozen"], "clock.frozen")
     if "state" not in snapshot:
         raise SnapshotError("snapshot: missing state")

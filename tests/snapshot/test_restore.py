@@ -68,9 +68,12 @@ def _store(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 
 BAD: dict[str, tuple[Change, str]] = {
-    "another vendor": (_set(["vendor"], "elsewhere"), "this is a snapshot of 'elsewhere'"),
+    "another vendor": (
+        lambda s: s.update(vendor="tracker" if s["vendor"] == "track" else "track"),
+        "this is a snapshot of 'track",
+    ),
     "another version": (_set(["version"], 2), "snapshot version 2 cannot be read"),
-    "another format": (_set(["format"], "har"), "not a trackmock snapshot"),
+    "another format": (_set(["format"], "har"), "format"),
     "a clock that is not one": (_set(["clock", "epoch"], "noon"), "clock.epoch"),
     "an unknown part": (_set(["state", "surprise"], 1), "state: unknown surprise"),
     "a broken record, last": (_last_table_record_broken, "expected an object, found str"),
@@ -207,3 +210,13 @@ def test_snapshots_need_the_admin_token(make_emulator: Callable[..., EmulatorHan
     refused = requests.post(handle.url_for("/__admin/snapshot"), json={}, timeout=30)
     assert refused.status_code == 401
     assert handle.snapshot()["vendor"] == "tracker"  # the handle sends the token
+
+
+def test_a_restore_keeps_the_running_settings_and_names_those_that_differ(
+    trackmock_tracker: EmulatorHandle, make_emulator: Callable[..., EmulatorHandle]
+) -> None:
+    other = make_emulator("tracker", seed=5, tracker={"polling_rule": False})
+    restored = other.restore(trackmock_tracker.snapshot())
+    assert restored["settings_differ"] == ["seed", "tracker.polling_rule"]
+    assert other.snapshot()["settings"]["seed"] == 5
+    assert other.snapshot()["state"] == trackmock_tracker.snapshot()["state"]
