@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import stat
 import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,32 +16,10 @@ import requests
 from trackmock.core.snapshot import SET_FORMAT, SnapshotError
 from trackmock.pytest_plugin import EmulatorHandle
 
+from ..cli.test_serve_integration import SERVE, serving
 from .vendors import TRACK_DEVICE, TRACKER_ITEM
 
-SERVE = [sys.executable, "-m", "trackmock.cli", "serve", "--clock-frozen"]
-TWO = ["--vendor", "tracker,track", "--tracker-port", "0", "--track-port", "0"]
-
-
-@contextmanager
-def serving(tmp_path: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
-    """``trackmock serve ARGS`` until the block ends (then SIGTERM, a clean stop)."""
-    ready = tmp_path / "ready.json"
-    ready.unlink(missing_ok=True)
-    process = subprocess.Popen(
-        [*SERVE, "--ready-file", str(ready), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()  # printed once the ready file is written
-        assert line, process.stderr.read() if process.stderr else ""
-        yield process, json.loads(ready.read_text())
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        process.wait(20)
+TWO = ["--vendor", "tracker,track", "--tracker-port", "0", "--track-port", "0", "--clock-frozen"]
 
 
 def _snapshot(url: str) -> dict[str, Any]:

@@ -11,10 +11,12 @@ import requests
 from hypothesis import strategies as st
 from trackmock.pytest_plugin import EmulatorHandle
 
+from ..tracker.helpers import DOC_CASE, DOC_CASE_NUMBER, DOC_ITEM, MIKE, new_case
+
 Step = tuple[str, Any]
 """One write: its name (a function of ``Driver``) and its argument."""
 
-TRACKER_CASE, TRACKER_CASE_NUMBER, TRACKER_ITEM, MIKE = 2933671, "2018-0521-01", 4932605, 12659
+TRACKER_CASE, TRACKER_CASE_NUMBER, TRACKER_ITEM = DOC_CASE, DOC_CASE_NUMBER, DOC_ITEM
 TRACKOPS_AUTH = ("samspade/token", "d29d3136-1251-5041-9e1c-428c77edb64d")
 TRACK_USERS = [
     ("account@yourdomain.de", "9ejKJJAYKw3VCWev"),
@@ -84,16 +86,7 @@ class TrackerDriver(Driver):
         return self.read(method, path, headers=self.headers(method), **kwargs)
 
     def case(self, number: int) -> None:
-        body = {
-            "caseNumber": f"2025-0221-{number:02d}",
-            "caseOfficerIds": [MIKE],
-            "offenseTypeId": 74,
-            "offenseDescription": "Shoplifting",
-            "active": True,
-            "formData": [],
-            "tags": [],
-        }
-        self.api("POST", "/api/cases", json=body)
+        self.api("POST", "/api/cases", json=new_case(f"2025-0221-{number:02d}"))
 
     def item(self, description: str) -> None:
         body = {"item": {"primaryCaseId": TRACKER_CASE, "description": description}}
