@@ -12,8 +12,10 @@ import pytest
 import requests
 from trackmock.core.journal import WITHHELD
 from trackmock.pytest_plugin import EmulatorHandle
+from websockets.exceptions import ConnectionClosed
 
-from .vendors import TRACK_USERS, TRACKER_ITEM, TRACKOPS_AUTH, TrackerDriver
+from ..track.helpers import WAIT, frame, login, open_socket
+from .vendors import TRACK_DEVICE, TRACK_USERS, TRACKER_ITEM, TRACKOPS_AUTH, TrackerDriver
 
 VENDORS = ["tracker", "trackops", "track"]
 Change = Callable[[dict[str, Any]], None]
@@ -220,3 +222,21 @@ def test_a_restore_keeps_the_running_settings_and_names_those_that_differ(
     assert restored["settings_differ"] == ["seed", "tracker.polling_rule"]
     assert other.snapshot()["settings"]["seed"] == 5
     assert other.snapshot()["state"] == trackmock_tracker.snapshot()["state"]
+
+
+def test_a_restore_closes_open_sockets_and_keeps_their_session(
+    trackmock_track: EmulatorHandle,
+) -> None:
+    """The sockets were fed the state being replaced: closed (1012), as on a reset. The web
+    session that opened one is in the snapshot: a new socket opens with the same cookie."""
+    http = login(trackmock_track)
+    snapshot = trackmock_track.snapshot()
+    with open_socket(trackmock_track, http) as ws:
+        trackmock_track.restore(snapshot)
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=WAIT)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1012
+    with open_socket(trackmock_track, http) as ws:
+        trackmock_track.control.call("POST", "positions", json={"deviceId": TRACK_DEVICE})
+        assert list(frame(ws)) == ["devices"]
