@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
 from trackmock.core.settings import CoreSettings
 from trackmock.core.snapshot import restore, take
 from trackmock.vendors import create_emulator
