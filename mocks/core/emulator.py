@@ -51,7 +51,7 @@ SocketHandler = Callable[["SocketConnection"], Awaitable[None]]
 Handler = Callable[["Call"], Any]
 """What serves one operation: takes the ``Call``, returns a body, a ``Reply`` or None (204)."""
 SettingsT = TypeVar("SettingsT")
-HEAVY_CONTROL = frozenset({"listJournal", "getSnapshot"})
+HEAVY_CONTROL = frozenset({"listJournal"})
 """Control operations whose work grows with the data: they run off the event loop. (A reset
 too, where the provider says so: Track's sockets read its store on the loop meanwhile.)"""
 MESSAGE_CHARS = 4096

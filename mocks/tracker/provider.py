@@ -206,10 +206,10 @@ class TrackerProvider(Provider[TrackerSettings]):
         self.gate.admit(call)
 
     def heavy(self, call: Call) -> bool:
-        """A reset reloads, and a restore replaces, every organization (and any generated
-        volume); nothing else on the event loop reads Tracker's state meanwhile (it has no
-        socket)."""
-        return call.operation.id in ("resetEmulator", "restoreSnapshot")
+        """A reset reloads, a snapshot reads and a restore replaces every organization (and
+        any generated volume); nothing else on the event loop reads Tracker's state meanwhile
+        (it has no socket)."""
+        return call.operation.id in ("resetEmulator", "getSnapshot", "restoreSnapshot")
 
     def invalid(self, call: Call, problems: list[Problem]) -> HttpError:
         prefix = call.operation.extensions.get("x-body-name", "body")

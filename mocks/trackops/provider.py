@@ -61,7 +61,13 @@ if TYPE_CHECKING:
 SERVICE_NAME = "trackops"
 """The host name other containers use in Docker Compose (the default account)."""
 HEAVY = frozenset(
-    {"listTrackopsRecords", "createTrackopsRecords", "resetEmulator", "restoreSnapshot"}
+    {
+        "listTrackopsRecords",
+        "createTrackopsRecords",
+        "resetEmulator",
+        "getSnapshot",
+        "restoreSnapshot",
+    }
 )
 """Control calls that read or write a whole store: they run off the event loop."""
 
