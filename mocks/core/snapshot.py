@@ -92,7 +92,7 @@ BOOL = Scalar((bool,), "a boolean")
 
 @dataclass(frozen=True)
 class AnyJson:
-    """Any JSON value (a record's field values, kept as they are)."""
+    """Any JSON value, passed on as it is (a part that its owner checks itself)."""
 
     def dump(self, value: Any) -> Any:
         return value
@@ -119,7 +119,9 @@ ANY = AnyJson()
 
 
 @dataclass(frozen=True)
-class Optional:
+class Nullable:
+    """A value of ``item``, or null."""
+
     item: Codec
 
     def dump(self, value: Any) -> Any:
@@ -240,7 +242,7 @@ def codec_for(hint: Any) -> Codec:
         return simple[hint]
     if origin in (types.UnionType, typing.Union) and type(None) in args:
         (other,) = [arg for arg in args if arg is not type(None)]
-        return Optional(codec_for(other))
+        return Nullable(codec_for(other))
     if origin is dict and args and args[1] is Any:
         return RECORD
     if origin in (dict, OrderedDict):
