@@ -35,9 +35,15 @@ anything but loopback (--host 0.0.0.0) needs an admin token: set TRACKMOCK_ADMIN
 --admin-token); calls then send it as X-Trackmock-Admin-Token. The journal masks secrets
 (passwords, credentials, cookies) unless --journal-secrets is given.
 
+--state FILE starts from a snapshot: one emulator's (GET /__admin/snapshot) or several
+(the file --save-state writes holds every served emulator's); each snapshot names its vendor,
+so give --state once per file. --save-state FILE writes the snapshots of every served emulator
+there when it stops on Ctrl-C or SIGTERM. A snapshot holds tokens, passwords and sessions:
+the file is written readable by its owner only.
+
 Exit status: 0 stopped by Ctrl-C or SIGTERM, 1 could not start (settings, a busy port, a
-contract that cannot be served, no admin token off loopback), 2 a command line that cannot
-be used.
+contract that cannot be served, no admin token off loopback) or could not write --save-state,
+2 a command line that cannot be used, or a --state file that cannot be restored.
 """
 
 CHECK_HELP = """\
@@ -185,6 +191,16 @@ def _existing_file(value: str) -> Path:
     return path
 
 
+def _writable_file(value: str) -> Path:
+    path = Path(value)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a folder; give a file name in it")
+    folder = path.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{value}: cannot write in {folder}")
+    return path
+
+
 def _seconds(value: str) -> float:
     try:
         seconds = float(value)
@@ -291,6 +307,21 @@ def _serve_state(serve: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="serve these contracts (a folder with <vendor>/openapi.yaml) "
         "instead of the packaged ones",
+    )
+    serve.add_argument(
+        "--state",
+        type=_existing_file,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="start from the snapshots in FILE (one emulator's, or several as --save-state "
+        "writes them); repeat for several files",
+    )
+    serve.add_argument(
+        "--save-state",
+        type=_writable_file,
+        metavar="FILE",
+        help="on Ctrl-C or SIGTERM, write every served emulator's snapshot to FILE",
     )
 
 
@@ -612,10 +643,38 @@ def _write_ready_file(path: Path, listeners: list[Listener]) -> None:
     os.replace(temporary, path)
 
 
+class StateFileError(Exception):
+    """A ``--state`` file that cannot be restored (exit status 2, as a bad command line)."""
+
+
+def _restore_states(args: argparse.Namespace, listeners: list[Listener]) -> None:
+    from .core.snapshot import SnapshotError, restore_files
+
+    try:
+        restore_files(args.state, [listener.emulator for listener in listeners])
+    except SnapshotError as exc:
+        for listener in listeners:
+            listener.emulator.shutdown()
+        raise StateFileError(f"--state {exc}") from None
+
+
+def _save_states(path: Path, listeners: list[Listener]) -> bool:
+    """Write every emulator's snapshot to ``path``; False (with the reason) when it fails."""
+    from .core.snapshot import snapshot_set, take, write_snapshots
+
+    try:
+        write_snapshots(path, snapshot_set(take(listener.emulator) for listener in listeners))
+    except OSError as exc:
+        print(f"trackmock: --save-state {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
+
+
 async def _serve(args: argparse.Namespace) -> int:
     from .core.server import Runner
 
     listeners = _listeners(args)
+    _restore_states(args, listeners)
     runner = Runner(listeners)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -636,6 +695,8 @@ async def _serve(args: argparse.Namespace) -> int:
         await stop.wait()
     finally:
         await runner.stop()
+    if args.save_state and not _save_states(args.save_state, listeners):
+        return 1
     return 0
 
 
@@ -646,6 +707,9 @@ def _run_serve(args: argparse.Namespace) -> int:
     loop = new_event_loop()
     try:
         return loop.run_until_complete(_serve(args))
+    except StateFileError as exc:
+        print(f"trackmock serve: {exc}", file=sys.stderr)
+        return 2
     except (SettingsError, OSError, ValueError) as exc:
         print(f"trackmock: {exc}", file=sys.stderr)
         return 1

@@ -61,6 +61,15 @@ class ControlClient:
     def credentials(self) -> dict[str, Any]:
         return self.call("GET", "credentials")
 
+    def snapshot(self) -> dict[str, Any]:
+        """The emulator's whole state (``GET /__admin/snapshot``); it holds its tokens,
+        passwords and sessions."""
+        return self.call("GET", "snapshot")
+
+    def restore(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        """Put a snapshot's state in place, all or nothing (``POST /__admin/snapshot``)."""
+        return self.call("POST", "snapshot", json=snapshot)
+
     def journal(self, **query: Any) -> list[dict[str, Any]]:
         """Journal entries, oldest first, every page of them; ``query`` takes kind, method,
         path, path_prefix, path_pattern, status, connection, since, limit."""

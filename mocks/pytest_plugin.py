@@ -10,8 +10,9 @@ Fixtures (all overridable in a ``conftest.py``):
   ``tracker`` / ``trackops`` / ``track``, which a project's own fixtures may take over): the
   handle, reset before the test; at teardown any contract violation or emulator error seen
   during the test fails it.
-- ``make_emulator``: a factory ``make_emulator(vendor, **settings)`` for a test that needs its
-  own emulator with other settings (started now, checked and stopped at the test's end).
+- ``make_emulator``: a factory ``make_emulator(vendor, state=None, **settings)`` for a test
+  that needs its own emulator with other settings or a snapshot's state to start from
+  (started now, checked and stopped at the test's end).
 
 With ``--trackmock-ready-file r.json`` the fixtures use emulators already running (from
 ``trackmock serve --ready-file r.json`` or Docker Compose) instead of starting their own. Under
@@ -102,6 +103,25 @@ class EmulatorHandle:
         """Requests since the test's reset that matched no operation (wrong URLs), each with
         the reason (``GET /__admin/unmatched``)."""
         return self.control.unmatched()
+
+    def snapshot(self, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+        """The emulator's whole state (``GET /__admin/snapshot``), also written to ``path``
+        when given (for ``make_emulator(..., state=path)`` or ``trackmock serve --state``)."""
+        snapshot = self.control.snapshot()
+        if path is not None:
+            from .core.snapshot import write_snapshots
+
+            write_snapshots(Path(path), snapshot)
+        return snapshot
+
+    def restore(self, state: dict[str, Any] | str | os.PathLike[str]) -> dict[str, Any]:
+        """Put a snapshot in place of the emulator's state, all or nothing: a snapshot, or a
+        file of one or several (this vendor's is taken)."""
+        from .core.snapshot import snapshot_of
+
+        restored = self.control.restore(snapshot_of(self.vendor, state))
+        self.credentials = self.control.credentials()["credentials"]
+        return restored
 
 
 class FrameLedger:
@@ -293,17 +313,29 @@ class _Servers:
 
 
 def start_emulator(
-    vendor: str, settings: dict[str, Any], *, contracts_dir: Path | None = None
+    vendor: str,
+    settings: dict[str, Any],
+    *,
+    contracts_dir: Path | None = None,
+    state: dict[str, Any] | str | os.PathLike[str] | None = None,
 ) -> tuple[EmulatorHandle, Any]:
     """Start one emulator on 127.0.0.1 at a free port; returns its handle and its runner.
 
-    ``contracts_dir`` replaces the packaged contracts (a folder holding ``<vendor>/``)."""
+    ``contracts_dir`` replaces the packaged contracts (a folder holding ``<vendor>/``);
+    ``state`` is a snapshot to start from (``EmulatorHandle.restore`` takes the same)."""
     from .core.server import BackgroundRunner, Listener
     from .core.settings import split_settings
+    from .core.snapshot import restore, snapshot_of
     from .vendors import create_emulator
 
     core, sections = split_settings(settings, VENDORS)
     emulator = create_emulator(vendor, core, sections[vendor], contracts_dir=contracts_dir)
+    if state is not None:
+        try:
+            restore(emulator, snapshot_of(vendor, state))
+        except ValueError:
+            emulator.shutdown()
+            raise
     listener = Listener(emulator, tls=emulator.tls.context if emulator.tls else None)
     runner = BackgroundRunner([listener])
     runner.start()
@@ -443,14 +475,25 @@ def make_emulator(
     """Start emulators with settings of their own: ``make_emulator("tracker", tracker={...})``.
 
     Keyword arguments are merged into the session's settings (vendor sections deeply);
-    ``contracts_dir=`` serves other contracts (a folder holding ``<vendor>/``).
+    ``contracts_dir=`` serves other contracts (a folder holding ``<vendor>/``); ``state=`` a
+    snapshot to start from (a file, as ``handle.snapshot(path)`` or ``trackmock serve
+    --save-state`` write them, or the snapshot itself).
     """
     ledger = frame_ledger(request.config)
     started: list[tuple[EmulatorHandle, Any]] = []
 
-    def make(vendor: str, *, contracts_dir: Path | None = None, **settings: Any) -> EmulatorHandle:
+    def make(
+        vendor: str,
+        *,
+        contracts_dir: Path | None = None,
+        state: dict[str, Any] | str | os.PathLike[str] | None = None,
+        **settings: Any,
+    ) -> EmulatorHandle:
         handle, runner = start_emulator(
-            vendor, _deep_merge(trackmock_settings, settings), contracts_dir=contracts_dir
+            vendor,
+            _deep_merge(trackmock_settings, settings),
+            contracts_dir=contracts_dir,
+            state=state,
         )
         ledger.register(handle, request.node.nodeid)
         started.append((handle, runner))

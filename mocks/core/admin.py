@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .clock import parse_instant
 from .errors import HttpError, admin_error
 from .faults import FaultError
-from .journal import Query
+from .journal import JOURNAL_NOTES, Query
 from .paths import contracts_dir
 from .validation import MESSAGE_CHARS
 
@@ -76,6 +76,24 @@ class AdminApi:
 
     def resetEmulator(self, call: Call) -> None:
         self.emulator.reset()
+
+    def getSnapshot(self, call: Call) -> Reply:
+        import orjson
+
+        from .emulator import Reply
+        from .snapshot import take
+
+        _withhold_bodies(call)
+        return Reply.encoded(orjson.dumps(take(self.emulator)))
+
+    def restoreSnapshot(self, call: Call) -> dict[str, Any]:
+        from .snapshot import SnapshotError, restore
+
+        _withhold_bodies(call)
+        try:
+            return restore(self.emulator, call.body)
+        except SnapshotError as exc:
+            raise admin_error(400, str(exc)[:MESSAGE_CHARS]) from exc
 
     def getCredentials(self, call: Call) -> dict[str, Any]:
         return {"vendor": self.emulator.name, **self.emulator.describe()}
@@ -169,3 +187,10 @@ class AdminApi:
     def clearViolations(self, call: Call) -> None:
         self.emulator.violations.clear()
         self.emulator.handler_errors.clear()
+
+
+def _withhold_bodies(call: Call) -> None:
+    """Keep a snapshot out of the journal: it holds every token, password and session."""
+    notes = call.request.environ.get(JOURNAL_NOTES)
+    if notes is not None:
+        notes["withhold_bodies"] = True

@@ -40,6 +40,7 @@ from .validation import Parsed, Problem, clipped, parse_request
 
 if TYPE_CHECKING:
     from .conformance import MessageCatalog
+    from .snapshot import Apply
     from .state_tables import StateTable
     from .tls import ServerTls
     from .websocket import SocketConnection
@@ -214,6 +215,16 @@ class ProviderHooks(PipelineHooks, Protocol):
         """The vendor's state as tables the control API pages through (the dashboard)."""
         ...
 
+    def dump_state(self) -> dict[str, Any]:
+        """The vendor's whole state as JSON, for a snapshot (``core/snapshot.py``)."""
+        ...
+
+    def load_state(self, data: Any, where: str) -> Apply:
+        """Check a ``dump_state`` (raise ``SnapshotError`` naming what is wrong, with ``where``
+        as the path of ``data``) and return the function that puts it in place, which cannot
+        fail; nothing changes before it is called. Every cached encoding must go with it."""
+        ...
+
 
 class Provider(Generic[SettingsT]):
     """A vendor: its rules (the hooks of ``ProviderHooks``) and its handlers.
@@ -304,6 +315,12 @@ class Provider(Generic[SettingsT]):
 
     def state_tables(self) -> list[StateTable]:
         return []
+
+    def dump_state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def load_state(self, data: Any, where: str) -> Apply:
+        raise NotImplementedError
 
 
 class Emulator:

@@ -30,7 +30,9 @@ Headers = list[tuple[str, str]] | list[tuple[bytes, bytes]]
 KINDS = ("http", "ws-open", "ws-in", "ws-out", "ws-close")
 JOURNAL_NOTES = "trackmock.journal"
 """WSGI environ key of a dict the pipeline fills for the request's entry: ``operation``
-(its operationId) and ``rules`` (what fired on it, ``Call.fire``)."""
+(its operationId) and ``rules`` (what fired on it, ``Call.fire``); ``withhold_bodies`` keeps
+the bodies out of the entry (a snapshot's tokens and sessions)."""
+WITHHELD = "bodies not kept: a snapshot holds tokens, passwords and sessions"
 ENTRY_OVERHEAD = 400
 """Bytes an entry costs besides its bodies, headers, path and query (the object, its fields)."""
 
@@ -284,6 +286,9 @@ class Journal:
         return self._bytes
 
     def record(self, kind: str, **fields: Any) -> Entry:
+        if fields.pop("withhold_bodies", False):
+            fields["request_body"] = fields["response_body"] = b""
+            fields["note"] = fields.get("note") or WITHHELD
         limit = self.body_limit
         size = ENTRY_OVERHEAD + len(fields.get("path", "")) + len(fields.get("query", ""))
         for name in ("request_body", "response_body"):

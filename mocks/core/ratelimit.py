@@ -65,3 +65,12 @@ class RateLimiter:
     def reset(self) -> None:
         with self._lock:
             self._hits.clear()
+
+    def state(self) -> dict[Hashable, deque[float]]:
+        """The allowed requests each key has in its window (a snapshot)."""
+        with self._lock:
+            return {key: deque(hits) for key, hits in self._hits.items()}
+
+    def restore(self, hits: dict[Hashable, deque[float]]) -> None:
+        with self._lock:
+            self._hits = {key: deque(times) for key, times in hits.items()}

@@ -10,7 +10,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Iterator
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from .snapshot import (
+    SEQUENCES,
+    STR,
+    Codec,
+    Field,
+    SnapshotError,
+    Snapshotted,
+    apply_fields,
+    dump_fields,
+    load_fields,
+)
 
 Record = dict[str, Any]
 Encoder = Callable[[Record], bytes]
@@ -51,6 +64,16 @@ class Sequences:
     def reset(self) -> None:
         with self._lock:
             self._next = dict(self._starts)
+
+    def state(self) -> dict[str, int]:
+        """The value each sequence drawn or configured so far draws next (a snapshot)."""
+        with self._lock:
+            return dict(self._next)
+
+    def restore(self, next_values: dict[str, int]) -> None:
+        """Draw these values next (a snapshot's); the configured starts stay for resets."""
+        with self._lock:
+            self._next = dict(next_values)
 
 
 K = TypeVar("K", bound=Hashable)
@@ -104,6 +127,14 @@ class Table(Generic[K]):
         self._order.clear()
         self._encoded.clear()
 
+    def restore(self, rows: list[tuple[K, Record]]) -> None:
+        """Hold exactly these records, in this order (a snapshot's); no cached encoding
+        survives."""
+        self.clear()
+        for key, record in rows:
+            self._order.append(key)
+            self._rows[key] = record
+
     def slice(self, start: int, stop: int, *, reverse: bool = False) -> list[Record]:
         """Records at positions [start, stop) in insertion order, or counted from the end."""
         return [self._rows[key] for key in self.key_slice(start, stop, reverse=reverse)]
@@ -143,7 +174,7 @@ class Tenant:
 T = TypeVar("T", bound=Tenant)
 
 
-class Store(Generic[T]):
+class Store(Snapshotted, Generic[T]):
     """One emulator's state: tenants made on first use, global sequences, one lock.
 
     Args:
@@ -175,3 +206,70 @@ class Store(Generic[T]):
         with self.lock:
             self._tenants.clear()
             self.sequences.reset()
+
+    # -- snapshots (``core/snapshot.py``) ------------------------------------------------------
+
+    tenant_key: ClassVar[Codec] = STR
+    """How a tenant's key is written (``INT`` for integer keys)."""
+
+    def state_fields(self) -> list[Field]:
+        """The vendor's state beyond tenants and global sequences."""
+        return []
+
+    def tenant_fields(self) -> list[Field]:
+        """A tenant's state beyond its sequences."""
+        return []
+
+    def snapshot_fields(self) -> list[Field]:
+        return [
+            Field("sequences", SEQUENCES),
+            Field("tenants", TenantsOf(self), attr="_tenants"),
+            *self.state_fields(),
+        ]
+
+
+@dataclass(frozen=True)
+class Tenants:
+    """Tenants built from a snapshot, to take the place of a store's."""
+
+    tenants: dict[Hashable, Tenant]
+
+    def apply_to(self, target: dict[Hashable, Tenant]) -> None:
+        target.clear()
+        target.update(self.tenants)
+
+
+@dataclass(frozen=True)
+class TenantsOf:
+    """A store's tenants: ``[{"key", "sequences", ...the tenant's fields}]``, in order."""
+
+    store: Store[Any]
+
+    def _fields(self) -> list[Field]:
+        return [
+            Field("key", self.store.tenant_key),
+            Field("sequences", SEQUENCES),
+            *self.store.tenant_fields(),
+        ]
+
+    def dump(self, value: dict[Hashable, Tenant]) -> Any:
+        fields = self._fields()
+        return [dump_fields(tenant, fields) for tenant in value.values()]
+
+    def load(self, data: Any, where: str) -> Tenants:
+        if not isinstance(data, list):
+            raise SnapshotError(f"{where}: expected an array of tenants")
+        fields = self._fields()
+        tenants: dict[Hashable, Tenant] = {}
+        for i, item in enumerate(data):
+            loaded = load_fields(item, fields, f"{where}[{i}]")
+            key = loaded.pop("key")
+            if key in tenants:
+                raise SnapshotError(f"{where}[{i}]: tenant {key!r} appears twice")
+            try:
+                tenant = self.store._make_tenant(key)
+            except (KeyError, ValueError):
+                raise SnapshotError(f"{where}[{i}]: no tenant {key!r} in this emulator") from None
+            apply_fields(tenant, loaded)
+            tenants[key] = tenant
+        return Tenants(tenants)

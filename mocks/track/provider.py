@@ -16,6 +16,7 @@ import orjson
 from ..core.emulator import Call, Provider, Reply, SocketHandler
 from ..core.errors import HttpError
 from ..core.paths import fixtures_dir
+from ..core.snapshot import Apply
 from ..core.state_tables import StateTable
 from ..core.store import Table
 from ..core.validation import clipped, shown
@@ -84,6 +85,19 @@ class TrackProvider(Provider[TrackSettings]):
 
     def state_tables(self) -> list[StateTable]:
         return self.store.state_tables()
+
+    def dump_state(self) -> dict[str, Any]:
+        return self.store.dump_state()
+
+    def load_state(self, data: Any, where: str) -> Apply:
+        put_in_place = self.store.load_state(data, where)
+
+        def apply() -> None:
+            # Open sockets were fed the state being replaced: close them, as a reset does.
+            self.socket.close_all(RESET_CLOSE_CODE)
+            put_in_place()
+
+        return apply
 
     def credentials(self) -> dict[str, Any]:
         """The first fixture user as ``email``/``password``; the others as

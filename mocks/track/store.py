@@ -13,6 +13,19 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..core.snapshot import (
+    INT,
+    NUMBER,
+    SEQUENCES,
+    STR,
+    Field,
+    Fields,
+    ListOf,
+    MapOf,
+    Snapshotted,
+    TableOf,
+    TupleOf,
+)
 from ..core.state_tables import StateTable
 from ..core.store import Sequences, Table
 
@@ -44,7 +57,27 @@ class WebSession:
         return ends is not None and now < ends
 
 
-class TrackStore:
+IDS_OF = MapOf(INT, ListOf(INT))
+VIEWERS = MapOf(INT, ListOf(INT, set))
+STATE = [
+    Field("sequences", SEQUENCES),
+    *(Field(name, TableOf(INT)) for name in ("users", "devices", "beacons", "positions", "events")),
+    Field("passwords", MapOf(INT, STR)),
+    Field("emails", MapOf(STR, INT)),
+    Field("sessions", MapOf(STR, Fields.of(WebSession))),
+    Field("unique_ids", MapOf(STR, INT)),
+    Field("user_devices", IDS_OF),
+    Field("user_beacons", IDS_OF),
+    Field("device_viewers", VIEWERS),
+    Field("beacon_viewers", VIEWERS),
+    Field("latest", MapOf(INT, INT)),
+    Field("tracks", MapOf(INT, ListOf(TupleOf((NUMBER, INT))))),
+    Field("device_events", IDS_OF),
+]
+"""Track's state in a snapshot: every table, index, password and web session as stored."""
+
+
+class TrackStore(Snapshotted):
     """Everything the Track emulator knows; every change takes ``lock``."""
 
     def __init__(self, kinds: Kinds) -> None:
@@ -89,6 +122,9 @@ class TrackStore:
                 self.device_events,
             ):
                 index.clear()
+
+    def snapshot_fields(self) -> list[Field]:
+        return STATE
 
     def state_tables(self) -> list[StateTable]:
         """The tables the control API pages through (positions and events newest first)."""

@@ -15,6 +15,7 @@ import orjson
 from ..core.emulator import Call, Provider, Reply
 from ..core.errors import HttpError
 from ..core.paths import fixtures_dir
+from ..core.snapshot import Apply
 from ..core.state_tables import StateTable
 from ..core.store import Record
 from .admin import TrackerAdmin
@@ -153,14 +154,31 @@ class TrackerProvider(Provider[TrackerSettings]):
                     cases=self.cases,
                     items=self.items,
                 )
-            for org in self.store.tenants():
-                org.form_lists = {
-                    form_type: self._encode(
-                        "listForms",
-                        [f for f in org.forms.values() if model in (None, f["modelTypeId"])],
-                    )
-                    for form_type, model in FORM_TYPES.items()
-                }
+            self._encode_forms()
+
+    def _encode_forms(self) -> None:
+        """The answers of ``GET /api/forms`` (forms change only with the whole state)."""
+        for org in self.store.tenants():
+            org.form_lists = {
+                form_type: self._encode(
+                    "listForms",
+                    [f for f in org.forms.values() if model in (None, f["modelTypeId"])],
+                )
+                for form_type, model in FORM_TYPES.items()
+            }
+
+    def dump_state(self) -> dict[str, Any]:
+        return self.store.dump_state()
+
+    def load_state(self, data: Any, where: str) -> Apply:
+        put_in_place = self.store.load_state(data, where)
+
+        def apply() -> None:
+            with self.store.lock:
+                put_in_place()
+                self._encode_forms()
+
+        return apply
 
     def state_tables(self) -> list[StateTable]:
         return self.store.state_tables()
@@ -188,9 +206,10 @@ class TrackerProvider(Provider[TrackerSettings]):
         self.gate.admit(call)
 
     def heavy(self, call: Call) -> bool:
-        """A reset reloads every organization (and any generated volume); nothing else on the
-        event loop reads Tracker's state meanwhile (it has no socket)."""
-        return call.operation.id == "resetEmulator"
+        """A reset reloads, a snapshot reads and a restore replaces every organization (and
+        any generated volume); nothing else on the event loop reads Tracker's state meanwhile
+        (it has no socket)."""
+        return call.operation.id in ("resetEmulator", "getSnapshot", "restoreSnapshot")
 
     def invalid(self, call: Call, problems: list[Problem]) -> HttpError:
         prefix = call.operation.extensions.get("x-body-name", "body")

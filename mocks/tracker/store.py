@@ -16,6 +16,17 @@ from typing import Any
 import orjson
 
 from ..core.contracts import Contract
+from ..core.snapshot import (
+    INT,
+    NUMBER,
+    RECORD,
+    STR,
+    Field,
+    Fields,
+    ListOf,
+    MapOf,
+    TableOf,
+)
 from ..core.state_tables import StateTable, newest
 from ..core.store import Record, Store, Table, Tenant
 
@@ -140,8 +151,50 @@ class Account:
     """Each GET (path and query) → when this token last sent it, oldest first."""
 
 
+RECORDS_BY_ID = MapOf(INT, RECORD)
+LISTS_BY_ID = MapOf(INT, ListOf(RECORD))
+IDS_BY_ID = MapOf(INT, INT)
+
+ORGANIZATION_STATE = [
+    Field("record", RECORD),
+    Field("offices", RECORDS_BY_ID),
+    Field("users", TableOf(INT)),
+    Field("groups", ListOf(RECORD)),
+    Field("access_groups", LISTS_BY_ID),
+    Field("permission_groups", MapOf(STR, ListOf(INT))),
+    Field("settings", RECORDS_BY_ID),
+    Field("forms", RECORDS_BY_ID),
+    Field("tags", TableOf(INT)),
+    Field("cases", TableOf(INT)),
+    Field("case_numbers", MapOf(STR, INT)),
+    Field("case_history", LISTS_BY_ID),
+    Field("case_people", LISTS_BY_ID),
+    Field("people", TableOf(INT)),
+    Field("items", TableOf(INT)),
+    Field("history", TableOf(INT)),
+    Field("history_ids", IDS_BY_ID),
+    Field("custody", TableOf(INT)),
+    Field("custody_of", MapOf(INT, ListOf(INT))),
+    Field("license_holders", MapOf(INT, NUMBER)),
+]
+"""An organization's state in a snapshot: every table and index as stored (``form_lists``
+is made from ``forms``)."""
+
+STORE_STATE = [
+    Field("accounts", MapOf(STR, Fields.of(Account))),
+    Field("disabled_users", ListOf(INT, set)),
+    Field("emails", MapOf(STR, INT)),
+    Field("case_org", IDS_BY_ID),
+    Field("item_org", IDS_BY_ID),
+]
+"""What spans organizations in a snapshot: tokens with their polling-rule standing, disabled
+accounts, and the indexes."""
+
+
 class TrackerStore(Store[Organization]):
     """Organizations, and the state that spans them."""
+
+    tenant_key = INT
 
     def __init__(self, codecs: Codecs) -> None:
         super().__init__(lambda key: Organization(key, codecs))
@@ -160,6 +213,12 @@ class TrackerStore(Store[Organization]):
             self.emails.clear()
             self.case_org.clear()
             self.item_org.clear()
+
+    def state_fields(self) -> list[Field]:
+        return STORE_STATE
+
+    def tenant_fields(self) -> list[Field]:
+        return ORGANIZATION_STATE
 
     def organization(self, org_id: int) -> Organization | None:
         """The organization if it exists (never makes one)."""

@@ -10,6 +10,7 @@ inferred: docs/vendors/trackops.md.
 
 from __future__ import annotations
 
+from collections import deque
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,18 @@ from ..core.emulator import Call, Handler, Provider, Reply
 from ..core.errors import HttpError
 from ..core.paths import fixtures_dir
 from ..core.settings import SettingsError
+from ..core.snapshot import (
+    ANY,
+    NUMBER,
+    STR,
+    Apply,
+    Field,
+    ListOf,
+    MapOf,
+    SnapshotError,
+    TupleOf,
+    load_fields,
+)
 from ..core.state_tables import StateTable
 from ..core.store import Record
 from ..core.tls import DEFAULT_NAMES, ServerTls, make_server_tls
@@ -47,8 +60,38 @@ if TYPE_CHECKING:
 
 SERVICE_NAME = "trackops"
 """The host name other containers use in Docker Compose (the default account)."""
-HEAVY = frozenset({"listTrackopsRecords", "createTrackopsRecords", "resetEmulator"})
+HEAVY = frozenset(
+    {
+        "listTrackopsRecords",
+        "createTrackopsRecords",
+        "resetEmulator",
+        "getSnapshot",
+        "restoreSnapshot",
+    }
+)
 """Control calls that read or write a whole store: they run off the event loop."""
+
+RATE_HITS = MapOf(TupleOf((STR, STR)), ListOf(NUMBER, deque))
+"""The rate limit's window of each credential ((subdomain, username), or ("link", address))."""
+
+
+class LinkKey:
+    """The key that signs download links, written in hex."""
+
+    def dump(self, value: bytes) -> str:
+        return value.hex()
+
+    def load(self, data: Any, where: str) -> bytes:
+        try:
+            key = bytes.fromhex(STR.load(data, where))
+        except ValueError:
+            raise SnapshotError(f"{where}: expected the key in hex") from None
+        if len(key) < 16:
+            raise SnapshotError(f"{where}: a key of at least 16 bytes is expected")
+        return key
+
+
+STATE = [Field("store", ANY), Field("rate_limit", RATE_HITS), Field("link_key", LinkKey())]
 
 COLLECTION_READS = {
     **dict.fromkeys(
@@ -190,6 +233,30 @@ class TrackopsProvider(Provider[TrackopsSettings]):
             self.store.reset()
             self.gate.reset()
             load_initial_state(self.store, self.fixture_files, self._volume_records())
+
+    def dump_state(self) -> dict[str, Any]:
+        return {
+            "store": self.store.dump_state(),
+            "rate_limit": RATE_HITS.dump(self.gate.limiter.state() if self.gate.limiter else {}),
+            "link_key": self.links.key.hex(),
+        }
+
+    def load_state(self, data: Any, where: str) -> Apply:
+        """The accounts, the rate limit's windows and the key of download links (links issued
+        before the snapshot still work after its restore)."""
+        loaded = load_fields(data, STATE, where)
+        key = loaded.pop("link_key")
+        put_in_place = self.store.load_state(loaded.pop("store"), f"{where}.store")
+        hits = loaded.pop("rate_limit")
+
+        def apply() -> None:
+            with self.store.lock:
+                put_in_place()
+                if self.gate.limiter is not None:
+                    self.gate.limiter.restore(hits)
+                self.links = LinkSigner(key, self.links.ttl)
+
+        return apply
 
     def _volume_records(self) -> dict[str, list[Record]]:
         """The generated records (made once, on the first reset that needs them)."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from ..core.snapshot import BOOL, INT, RECORD, STR, Field, ListOf, MapOf, TablesOf
 from ..core.state_tables import StateTable
 from ..core.store import Record, Store, Table, Tenant
 from .catalog import Catalog, RecordType
@@ -104,6 +105,19 @@ class TrackopsStore(Store[Account]):
             name: Table(self._encoders[name]) for name in self.catalog.records
         }
         return Account(self.configs[str(key)], tables)
+
+    def tenant_fields(self) -> list[Field]:
+        """An account's state in a snapshot: its switch, token, users, lookups and every
+        collection's records as stored (accounts come from the fixtures: a snapshot names
+        only those)."""
+        return [
+            Field("name", STR),
+            Field("api_access_enabled", BOOL),
+            Field("api_token", STR),
+            Field("users", MapOf(STR, RECORD)),
+            Field("lookups", MapOf(STR, ListOf(RECORD))),
+            Field("tables", TablesOf(tuple(self.catalog.records), INT)),
+        ]
 
     def account(self, subdomain: str) -> Account | None:
         """The account of ``subdomain``, or None when there is none."""

@@ -171,6 +171,14 @@ def _accept_beyond_schema(rules: tuple[BeyondSchema, ...]) -> Callable[..., bool
     return filter_failure
 
 
+SNAPSHOT_BEYOND_SCHEMA = (
+    BeyondSchema(r"this is a snapshot of", "a snapshot restores into its own vendor only"),
+    BeyondSchema(r"cannot be read by this trackmock", "a trackmock reads its own version only"),
+    BeyondSchema(r'"message":"state[.:\[]', "the state is the vendor's own (its store's parts)"),
+)
+"""``POST /__admin/snapshot``: a schema-valid envelope holds another vendor's state, or none."""
+
+
 # -- Tracker ---------------------------------------------------------------------------------
 
 
@@ -363,6 +371,7 @@ TARGETS = (
             CONTRACTS / "admin" / "openapi.yaml",
             settings=RELAXED[vendor],
             access=_control_access,
+            beyond_schema=SNAPSHOT_BEYOND_SCHEMA,
             # The core control API makes nothing another call reads by id: no links to follow.
             stateful="off",
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from trackmock.core.store import Sequences, Store, Table, Tenant
 
@@ -45,6 +45,7 @@ def test_sequences_start_where_configured_and_skip_past_loaded_ids() -> None:
     assert sequences.next("a") == 1
 
 
+@settings(deadline=None)  # a loaded machine must not fail it
 @given(st.integers(0, 300), st.integers(0, 320), st.integers(0, 320), st.booleans())
 def test_table_slices_match_list_slices(size: int, start: int, stop: int, reverse: bool) -> None:
     table: Table[int] = Table()
@@ -92,3 +93,27 @@ def test_store_keeps_tenants_apart_and_resets() -> None:
     store.reset()
     assert not store.has_tenant(1)
     assert len(store.tenant(1).cases) == 0
+
+
+def test_a_restored_table_holds_exactly_the_rows_given_and_no_cached_encoding() -> None:
+    table: Table[int] = Table(lambda record: str(record["v"]).encode())
+    table.put(1, {"v": "old"})
+    assert table.encoded(1) == b"old"
+    table.restore([(2, {"v": "b"}), (1, {"v": "new"})])
+    assert table.keys() == [2, 1]
+    assert table.encoded(1) == b"new"
+    assert table.encoded_list(list(table), lambda record: 1 if record["v"] == "new" else 2) == (
+        b"[b,new]"
+    )
+
+
+def test_sequences_restore_their_next_values_and_keep_their_starts() -> None:
+    sequences = Sequences({"case": 10})
+    sequences.next("case")
+    sequences.next("item")
+    assert sequences.state() == {"case": 11, "item": 2}
+    sequences.restore({"case": 50})
+    assert sequences.next("case") == 50
+    assert sequences.next("item") == 1
+    sequences.reset()
+    assert sequences.next("case") == 10
