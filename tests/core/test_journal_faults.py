@@ -49,11 +49,13 @@ def test_faults_match_by_method_and_path_and_wear_out() -> None:
     )
     assert faults.take("POST", "/api/cases/1") is None
     assert faults.take("GET", "/api/tags") is None
-    assert faults.take("GET", "/api/cases/1") is fault
+    first = faults.take("GET", "/api/cases/1")
+    assert first is not None and first.fault is fault
     assert faults.explain("GET", "/api/tags") == [
         (fault.id, False, "path /api/tags does not match /api/cases/*")
     ]
-    assert faults.take("GET", "/api/cases/2") is fault
+    second = faults.take("GET", "/api/cases/2")
+    assert second is not None and second.fault is fault
     assert faults.take("GET", "/api/cases/3") is None
     assert faults.list() == []
 
