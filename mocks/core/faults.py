@@ -37,9 +37,9 @@ WRONG_CONTENT_TYPE = "text/html; charset=utf-8"
 """What a ``content_type`` fault answers under unless it names a type."""
 UNSENDABLE_CLOSE_CODES = frozenset({1004, 1005, 1006, 1015})
 """RFC 6455 7.4.1: reserved, or only reported locally, never sent in a close frame."""
-SENDABLE_CLOSE_CODES = (
-    frozenset(range(1000, 1015)) - UNSENDABLE_CLOSE_CODES
-) | frozenset(range(3000, 5000))
+SENDABLE_CLOSE_CODES = (frozenset(range(1000, 1015)) - UNSENDABLE_CLOSE_CODES) | frozenset(
+    range(3000, 5000)
+)
 """Close codes a server may send: those RFC 6455 and IANA define, and 3000-4999."""
 
 _LATENCY = ("latency_ms", "latency_min_ms", "latency_max_ms")
@@ -218,9 +218,7 @@ def parse_fault(data: Any, fault_id: int) -> Fault:
         raise FaultError(f"a '{action}' fault's 'body' needs 'status' (the answer it forces)")
     latency_ms, latency_min, latency_max = _latency(data)
     if action in ("latency", "frame_delay") and max(latency_ms, latency_max or 0) <= 0:
-        raise FaultError(
-            f"a '{action}' fault needs 'latency_ms' (or 'latency_max_ms') above 0"
-        )
+        raise FaultError(f"a '{action}' fault needs 'latency_ms' (or 'latency_max_ms') above 0")
     probability = _number(data, "probability", low=0, high=1)
     close_code = _optional_int(data, "close_code", low=1000, high=4999)
     if close_code is not None and close_code not in SENDABLE_CLOSE_CODES:
