@@ -342,21 +342,36 @@ class Faults:
     def take_frame(self, path: str, connection: int) -> Firing | None:
         """The frame rule acting on the next frame socket ``connection`` sends, if any.
 
-        A ``socket_close`` rule lets ``after_frames`` frames of each socket through (counted
-        from when it was set), then acts on the next."""
+        A ``socket_close`` rule counts each socket's frames from when it was set (those other
+        rules left alone) and acts on its ``after_frames``-th: that frame is sent, then the
+        close. With ``after_frames`` 0 it acts on the next frame, which is not sent (a socket
+        opened later is closed as it opens: ``take_open``)."""
         with self._lock:
             for fault in list(self._rules):
                 if fault.action not in FRAME_ACTIONS or not fault._selects(path)[0]:
                     continue
-                if fault.action == "socket_close":
+                if fault.action == "socket_close" and fault.after_frames:
                     key = (fault.id, connection)
-                    seen = self._frames_seen.get(key, 0)
-                    if seen < (fault.after_frames or 0):
-                        self._frames_seen[key] = seen + 1
+                    seen = self._frames_seen[key] = self._frames_seen.get(key, 0) + 1
+                    if seen < fault.after_frames:
                         continue
                 firing = self._fire(fault)
                 if firing is not None:
                     return firing
+        return None
+
+    def take_open(self, path: str) -> Firing | None:
+        """The ``socket_close`` rule with ``after_frames`` 0 closing a socket as it opens."""
+        with self._lock:
+            for fault in list(self._rules):
+                if (
+                    fault.action == "socket_close"
+                    and not fault.after_frames
+                    and fault._selects(path)[0]
+                ):
+                    firing = self._fire(fault)
+                    if firing is not None:
+                        return firing
         return None
 
     def forget(self, connection: int) -> None:

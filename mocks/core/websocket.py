@@ -185,6 +185,14 @@ class SocketConnection:
         self.accepted = True
         self.emulator.open_sockets.add(self)
         self.emulator.journal.record("ws-open", method="GET", path=self.path, connection=self.id)
+        faults = self.emulator.faults
+        firing = faults.take_open(self.path) if faults.on_frames else None
+        if firing is not None:
+            code = self._closed_by(firing)
+            if self._channel is not None:
+                self._channel.close(code)
+            else:
+                await self._send({"type": "websocket.close", "code": code})
 
     async def reject(
         self,
@@ -318,18 +326,22 @@ class SocketConnection:
                 )
                 out = [text]
             else:
-                fault = firing.fault
+                if firing.fault.after_frames:  # the counted frame goes out, then the close
+                    self._journal_frame(text)
+                    out.append(text)
                 steps.append(_Step("send", out))
-                self._closed_now(
-                    fault.close_code,
-                    f"closed by fault {fault.id}",
-                    [firing.rule(f"closed with {fault.close_code} after {fault.after_frames}"
-                                 " frame(s)")],
-                )  # fmt: skip
-                steps.append(_Step("close", fault.close_code))
+                steps.append(_Step("close", self._closed_by(firing)))
                 return steps
         steps.append(_Step("send", out))
         return steps
+
+    def _closed_by(self, firing: Firing) -> int:
+        """Note the close a ``socket_close`` fault makes; returns its code."""
+        fault = firing.fault
+        code = fault.close_code or 1001
+        did = f"closed with {code} after {fault.after_frames} frame(s)"
+        self._closed_now(code, f"closed by fault {fault.id}", [firing.rule(did)])
+        return code
 
     def _journal_frame(self, text: str, firing: Firing | None = None, did: str = "") -> None:
         if firing is None:

@@ -129,6 +129,33 @@ def test_a_socket_closes_with_the_code_after_m_frames(track: EmulatorHandle) -> 
         assert nothing_pushed(ws)
 
 
+def test_a_close_counts_frames_from_when_it_is_set(track: EmulatorHandle) -> None:
+    http = login(track)
+    with open_socket(track, http) as ws:
+        track.socket_fault("close", close_code=4002, after_frames=1)
+        track.control.call("POST", "positions", json={"deviceId": 794513675})
+        # The push is a devices frame then a positions frame: the first goes out, then the close.
+        assert list(frame(ws)) == ["devices"]
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=WAIT)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4002
+
+
+def test_a_close_after_no_frames_closes_a_new_socket_as_it_opens(track: EmulatorHandle) -> None:
+    http = login(track)
+    fault = track.socket_fault("close", close_code=3000, times=1)
+    with open_socket(track, http, initial=False) as ws, pytest.raises(ConnectionClosed) as closed:
+        ws.recv(timeout=WAIT)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 3000
+    assert socket_entries(track, "ws-out") == []
+    (close,) = socket_entries(track, "ws-close")
+    assert fault_details([close]) == [
+        f"fault {fault['id']} (socket_close): closed with 3000 after 0 frame(s)"
+    ]
+
+
 def test_a_refused_upgrade_gets_the_status_then_the_next_one_opens(track: EmulatorHandle) -> None:
     http = login(track)
     cookie = {"Cookie": f"JSESSIONID={http.cookies.get('JSESSIONID', path='/api')}"}
