@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import random
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -41,25 +41,6 @@ SENDABLE_CLOSE_CODES = (frozenset(range(1000, 1015)) - UNSENDABLE_CLOSE_CODES) |
     range(3000, 5000)
 )
 """Close codes a server may send: those RFC 6455 and IANA define, and 3000-4999."""
-
-_LATENCY = ("latency_ms", "latency_min_ms", "latency_max_ms")
-_ANSWER = ("status", "body", "headers")
-_COMMON = ("action", "method", "path", "times", "probability")
-_APPLIES: dict[str, tuple[str, ...]] = {
-    # ``status``, ``body`` and ``headers`` were always taken (and unused) by latency and drop.
-    "status": (*_ANSWER, *_LATENCY, "content_type"),
-    "latency": (*_ANSWER, *_LATENCY),
-    "drop": (*_ANSWER, *_LATENCY),
-    "truncate": (*_ANSWER, *_LATENCY, "truncate_bytes"),
-    "content_type": (*_ANSWER, *_LATENCY, "content_type"),
-    "frame_drop": (),
-    "frame_delay": _LATENCY,
-    "frame_duplicate": (),
-    "socket_close": ("close_code", "after_frames"),
-    "upgrade_refuse": ("status", "body", "headers"),
-}
-"""The fields each action takes besides the common ones; any other is refused."""
-
 
 class FaultError(ValueError):
     """A fault description that cannot be used; the message says which field and why."""
@@ -198,9 +179,10 @@ def parse_fault(data: Any, fault_id: int) -> Fault:
     action = data.get("action")
     if action not in ACTIONS:
         raise FaultError(f"'action' must be one of {', '.join(ACTIONS)}")
-    unknown = sorted(set(data) - set(_COMMON) - set(_APPLIES[action]))
+    # Which fields each action takes is the contract's (FaultRequest); here, only known ones.
+    unknown = sorted(set(data) - _FIELDS)
     if unknown:
-        raise FaultError(f"unknown field(s) for a '{action}' fault: {', '.join(unknown)}")
+        raise FaultError(f"unknown field(s): {', '.join(unknown)}")
     method, path = _string(data, "method"), _string(data, "path")
     if action in SOCKET_ACTIONS and method is not None:
         raise FaultError(f"a '{action}' fault selects sockets by 'path' only, not 'method'")
@@ -248,6 +230,10 @@ def parse_fault(data: Any, fault_id: int) -> Fault:
         ),
         times=_optional_int(data, "times", low=1, high=1_000_000),
     )
+
+
+_FIELDS = {f.name for f in fields(Fault)} - {"id", "hits", "misses"}
+"""The fields a fault description may hold."""
 
 
 class Faults:
