@@ -42,6 +42,7 @@ SENDABLE_CLOSE_CODES = (frozenset(range(1000, 1015)) - UNSENDABLE_CLOSE_CODES) |
 )
 """Close codes a server may send: those RFC 6455 and IANA define, and 3000-4999."""
 
+
 class FaultError(ValueError):
     """A fault description that cannot be used; the message says which field and why."""
 
