@@ -44,6 +44,16 @@ TEST_CLOCK_START = "2025-02-21T10:00:00.000Z"
 """Where the emulator clock of every test starts (frozen): tests move it, never wait."""
 
 
+SOCKET_FAULTS = {
+    "drop": "frame_drop",
+    "delay": "frame_delay",
+    "duplicate": "frame_duplicate",
+    "close": "socket_close",
+    "refuse": "upgrade_refuse",
+}
+"""``socket_fault`` kinds and the control API's fault actions they stand for."""
+
+
 class EmulatorHandle:
     """A running emulator as a test sees it: URL, login values, CA and control API."""
 
@@ -103,6 +113,21 @@ class EmulatorHandle:
         """Requests since the test's reset that matched no operation (wrong URLs), each with
         the reason (``GET /__admin/unmatched``)."""
         return self.control.unmatched()
+
+    def fault(self, action: str, **fields: Any) -> dict[str, Any]:
+        """Inject a fault until the test's reset (``POST /__admin/faults``) and return it as
+        stored: ``handle.fault("status", status=503, path="/api/cases/*", times=1)``,
+        ``handle.fault("truncate", probability=0.2)``, ``handle.fault("latency",
+        latency_min_ms=50, latency_max_ms=400)``. A bad definition raises with the 400's
+        message."""
+        return self.control.add_fault(action=action, **fields)
+
+    def socket_fault(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Inject a socket fault: ``drop``, ``delay``, ``duplicate`` (the next frames sent to
+        clients), ``close`` (``close_code`` after ``after_frames`` frames) or ``refuse`` (the
+        upgrade, with ``status``): ``handle.socket_fault("close", close_code=4000,
+        after_frames=2)``."""
+        return self.control.add_fault(action=SOCKET_FAULTS.get(kind, kind), **fields)
 
     def snapshot(self, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         """The emulator's whole state (``GET /__admin/snapshot``), also written to ``path``

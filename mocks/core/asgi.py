@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from .faults import Fault, Firing, malformed
 from .journal import JOURNAL_NOTES
 from .websocket import Receive, Send, SocketConnection
 from .wire import TRANSPORT_KEY, Headers, Request, Response
@@ -177,22 +178,17 @@ class EmulatorAsgi:
                 error.body,
             )
         else:
-            fault = None if control or not emulator.faults else emulator.faults.take(method, path)
-            if fault is not None and fault.action == "latency":
-                await asyncio.sleep(fault.latency_ms / 1000)
-                fault = None
-            if fault is not None and fault.action == "drop":
+            firing = None if control or not emulator.faults else emulator.faults.take(method, path)
+            if firing is not None and firing.latency_ms:
+                # Real waiting, off the loop's back: other requests go on meanwhile.
+                await asyncio.sleep(firing.latency_ms / 1000)
+            if firing is not None and firing.fault.action == "drop":
                 await _drop(scope, receive)
-                notes["note"] = f"dropped by fault {fault.id}"
+                notes["note"] = f"dropped by fault {firing.fault.id}"
+                notes["rules"] = [firing.rule(_joined(firing.waited(), "connection dropped"))]
                 self._journal_scope(scope, body, (0, [], b""), notes)
                 return
-            if fault is not None:
-                answer = self._forced(fault)
-                notes["note"] = f"status forced by fault {fault.id}"
-            else:
-                answer = await emulator.offload.run(
-                    lambda: self._call_flask(_environ_of(scope, body, notes))
-                )
+            answer = await self._answer_with(firing, scope, body, notes)
         if not control or emulator.settings.journal_admin:
             self._journal_scope(scope, body, answer, notes)
         status, headers, payload = answer
@@ -202,7 +198,30 @@ class EmulatorAsgi:
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": payload})
 
-    def _forced(self, fault: Any) -> Answer:
+    async def _answer_with(
+        self, firing: Firing | None, scope: dict[str, Any], body: bytes, notes: dict[str, Any]
+    ) -> Answer:
+        """The answer to a request some fault may act on (``drop`` aside), and its journal
+        notes: the fault's rule comes first, before the rules the pipeline fired."""
+        fault = None if firing is None else firing.fault
+        if fault is not None and fault.status is not None and fault.action != "latency":
+            answer = self._forced(fault)
+            notes["note"] = f"status forced by fault {fault.id}"
+            did = f"answered {fault.status}"
+        else:
+            answer = await self.emulator.offload.run(
+                lambda: self._call_flask(_environ_of(scope, body, notes))
+            )
+            did = ""
+        if firing is None or fault is None:
+            return answer
+        if fault.action in ("truncate", "content_type"):
+            answer, spoiled = malformed(firing, answer)
+            did = _joined(did, spoiled)
+        notes["rules"] = [firing.rule(_joined(firing.waited(), did)), *notes.get("rules", ())]
+        return answer
+
+    def _forced(self, fault: Fault) -> Answer:
         if fault.body is not None:
             payload = orjson.dumps(fault.body)
             content_type = "application/json"
@@ -211,6 +230,7 @@ class EmulatorAsgi:
                 fault.status, f"fault {fault.id} injected through the control API"
             )
             payload, content_type = error.body, error.content_type
+        content_type = fault.content_type or content_type
         headers = [("Content-Type", content_type), *fault.headers.items()]
         return fault.status, headers, payload
 
@@ -278,7 +298,16 @@ class EmulatorAsgi:
             error = self.emulator.provider.not_found(scope["path"])
             await connection.reject(error.status, error.body, error.content_type)
             return
+        faults = self.emulator.faults
+        firing = faults.take_upgrade(scope["path"]) if faults else None
+        if firing is not None:
+            await connection.refuse_by_fault(firing)
+            return
         await handler(connection)
+
+
+def _joined(*parts: str) -> str:
+    return ", ".join(part for part in parts if part)
 
 
 def _raw_headers(headers: list[tuple[str, str]]) -> Headers:

@@ -355,7 +355,7 @@ class Emulator:
             header_limit=settings.journal_header_bytes,
             max_bytes=settings.journal_bytes,
         )
-        self.faults = Faults()
+        self.faults = Faults(seed=settings.seed)
         self.contract = Contract.from_path(contract_path)
         self.violations: Recent[dict[str, Any]] = Recent(settings.violations_size)
         self.handler_errors: Recent[str] = Recent(settings.violations_size)

@@ -55,7 +55,8 @@ class Entry:
     operation: str = ""
     """The operationId that handled the request (empty: no operation matched it)."""
     rules: list[dict[str, str]] = field(default_factory=list)
-    """Rules that fired on the request: ``{"rule", "detail"}``."""
+    """Rules that fired on the request (``{"rule", "detail"}``); on a socket entry, the fault
+    that acted on the frame, the close or the upgrade."""
     request_body_bytes: int = 0
     """The body's size as received; more than ``len(request_body)`` when it was cut."""
     response_body_bytes: int = 0
@@ -78,9 +79,7 @@ class Entry:
         if self.kind == "http":
             out["status"] = self.status
             out["operation"] = self.operation
-            out["rules"] = [
-                {"rule": rule["rule"], "detail": text(rule["detail"])} for rule in self.rules
-            ]
+            out["rules"] = self._rules(text)
             out["request"] = {
                 "headers": _headers(self.request_headers, redactor),
                 **_body(self.request_body, self.request_body_bytes, redactor, request=True),
@@ -101,9 +100,14 @@ class Entry:
                 out.update(_body(self.request_body, self.request_body_bytes, redactor))
             if self.status is not None:
                 out["status"] = self.status
+            if self.rules:
+                out["rules"] = self._rules(text)
         if self.note:
             out["note"] = text(self.note)
         return out
+
+    def _rules(self, text: Any) -> list[dict[str, str]]:
+        return [{"rule": rule["rule"], "detail": text(rule["detail"])} for rule in self.rules]
 
     def learn(self, redactor: Redactor) -> None:
         """Teach ``redactor`` the secrets this entry's request and response carry."""

@@ -25,12 +25,15 @@ from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any, Protocol
 
+import orjson
+
 from .alarms import Alarm, alarms_for
 from .clock import Clock
 from .wsframes import CHANNEL_KEY, encode_text_frames
 
 if TYPE_CHECKING:
     from .emulator import Emulator
+    from .faults import Firing
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -78,6 +81,15 @@ class Frames(tuple[str, ...]):
 
 def _passed_on(frames: Sequence[str], change: Frames) -> bool:
     return len(frames) == len(change) and all(a is b for a, b in zip(frames, change, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One step of sending frames that faults act on: ``send`` texts, ``hold`` the frames
+    after it for ``value`` ms, or ``close`` with code ``value``."""
+
+    kind: str
+    value: Any
 
 
 @dataclass(frozen=True)
@@ -145,6 +157,10 @@ class SocketConnection:
         settings = emulator.settings
         self._send_limit = settings.socket_send_buffer_bytes
         self._queue_limit = settings.socket_queue_events
+        self._held: list[str] | None = None
+        """Frames held back behind a delayed one (``frame_delay``), in order."""
+        self._held_until = 0.0
+        self._release: asyncio.TimerHandle | None = None
 
     @property
     def headers(self) -> list[tuple[str, str]]:
@@ -169,10 +185,28 @@ class SocketConnection:
         self.accepted = True
         self.emulator.open_sockets.add(self)
         self.emulator.journal.record("ws-open", method="GET", path=self.path, connection=self.id)
+        faults = self.emulator.faults
+        firing = faults.take_open(self.path) if faults.on_frames else None
+        if firing is not None:
+            code = self._closed_by(firing)
+            if self._channel is not None:
+                self._channel.close(code)
+            else:
+                await self._send({"type": "websocket.close", "code": code})
 
-    async def reject(self, status: int, body: bytes, content_type: str) -> None:
+    async def reject(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        *,
+        headers: dict[str, str] | None = None,
+        note: str = "websocket upgrade refused",
+        rules: list[dict[str, str]] | None = None,
+    ) -> None:
         """Refuse the upgrade with an HTTP answer (or a plain close where the server can't)."""
         self.closed = True
+        extra = list((headers or {}).items())
         self.emulator.journal.record(
             "http",
             method="GET",
@@ -180,9 +214,10 @@ class SocketConnection:
             query=self.query_string,
             status=status,
             request_headers=self._raw_headers,
-            response_headers=[("content-type", content_type)],
+            response_headers=[("content-type", content_type), *extra],
             response_body=body,
-            note="websocket upgrade refused",
+            note=note,
+            rules=rules or [],
         )
         if not self.supports_reject:
             await self._send({"type": "websocket.close", "code": 1008})
@@ -194,10 +229,32 @@ class SocketConnection:
                 "headers": [
                     (b"content-type", content_type.encode("latin-1")),
                     (b"content-length", str(len(body)).encode()),
+                    *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra),
                 ],
             }
         )
         await self._send({"type": "websocket.http.response.body", "body": body})
+
+    async def refuse_by_fault(self, firing: Firing) -> None:
+        """Refuse the upgrade as an ``upgrade_refuse`` fault says (its status, body, headers;
+        by default the vendor's error shape)."""
+        fault = firing.fault
+        status = fault.status or 503
+        if fault.body is not None:
+            body, content_type = orjson.dumps(fault.body), "application/json"
+        else:
+            error = self.emulator.provider.error(
+                status, f"fault {fault.id} injected through the control API"
+            )
+            body, content_type = error.body, error.content_type
+        await self.reject(
+            status,
+            body,
+            content_type,
+            headers=fault.headers,
+            note=f"websocket upgrade refused by fault {fault.id}",
+            rules=[firing.rule(f"upgrade refused with {status}")],
+        )
 
     async def send_text(self, text: str) -> None:
         await self.send_frames([text])
@@ -206,6 +263,16 @@ class SocketConnection:
         """Send text frames in one write (``shared``: the same frames, already encoded)."""
         if self._channel is not None:
             self._write(frames, shared)
+        elif not self.closed and frames and self.emulator.faults.on_frames:
+            for step in self._faulted(frames):
+                if step.kind == "send":
+                    for text in step.value:
+                        self.emulator.check_frame(text)
+                    await self._send_each(step.value)
+                elif step.kind == "hold":
+                    await asyncio.sleep(step.value / 1000)
+                else:
+                    await self._send({"type": "websocket.close", "code": step.value})
         elif not self.closed and frames:
             self._record(frames, None)
             await self._send_each(frames)
@@ -220,9 +287,106 @@ class SocketConnection:
             channel.close(1008)
             self._events.put_nowait(_Event("wake"))
             return
+        if self.emulator.faults.on_frames or self._held is not None:
+            for step in self._faulted(frames):
+                if step.kind == "send":
+                    self._emit(step.value)
+                elif step.kind == "hold":
+                    self._hold(step.value)
+                else:
+                    channel.close(step.value)
+                    self._events.put_nowait(_Event("wake"))
+            return
         self._record(frames, shared)
         self.emulator.frame_audit.sent += len(frames)
         channel.write_frames(shared.wire if shared is not None else encode_text_frames(frames))
+
+    def _faulted(self, frames: Sequence[str]) -> list[_Step]:
+        """What to do with ``frames`` as the frame faults say, each frame in turn; the journal
+        records each frame (and what a fault did to it) now."""
+        faults = self.emulator.faults
+        steps: list[_Step] = []
+        out: list[str] = []
+        for text in frames:
+            firing = faults.take_frame(self.path, self.id) if faults.on_frames else None
+            action = "" if firing is None else firing.fault.action
+            if firing is None:
+                self._journal_frame(text)
+                out.append(text)
+            elif action == "frame_drop":
+                self._journal_frame(text, firing, "frame dropped (not sent)")
+            elif action == "frame_duplicate":
+                self._journal_frame(text, firing, "frame sent twice")
+                self._journal_frame(text, firing, "the second copy")
+                out += [text, text]
+            elif action == "frame_delay":
+                steps += [_Step("send", out), _Step("hold", firing.latency_ms)]
+                self._journal_frame(
+                    text, firing, f"{firing.waited()}; the frames after it wait behind it"
+                )
+                out = [text]
+            else:
+                if firing.fault.after_frames:  # the counted frame goes out, then the close
+                    self._journal_frame(text)
+                    out.append(text)
+                steps.append(_Step("send", out))
+                steps.append(_Step("close", self._closed_by(firing)))
+                return steps
+        steps.append(_Step("send", out))
+        return steps
+
+    def _closed_by(self, firing: Firing) -> int:
+        """Note the close a ``socket_close`` fault makes; returns its code."""
+        fault = firing.fault
+        code = fault.close_code or 1001
+        did = f"closed with {code} after {fault.after_frames} frame(s)"
+        self._closed_now(code, f"closed by fault {fault.id}", [firing.rule(did)])
+        return code
+
+    def _journal_frame(self, text: str, firing: Firing | None = None, did: str = "") -> None:
+        if firing is None:
+            self.emulator.journal.record(
+                "ws-out", path=self.path, connection=self.id, response_body=text.encode("utf-8")
+            )
+            return
+        self.emulator.journal.record(
+            "ws-out",
+            path=self.path,
+            connection=self.id,
+            response_body=text.encode("utf-8"),
+            note=f"{firing.fault.action} by fault {firing.fault.id}",
+            rules=[firing.rule(did)],
+        )
+
+    def _emit(self, texts: Sequence[str]) -> None:
+        """Write frames already journaled (behind held ones, if any), checked and counted."""
+        if not texts:
+            return
+        if self._held is not None:
+            self._held.extend(texts)
+            return
+        for text in texts:
+            self.emulator.check_frame(text)
+        self.emulator.frame_audit.sent += len(texts)
+        self._channel.write_frames(encode_text_frames(texts))
+
+    def _hold(self, latency_ms: float) -> None:
+        """Hold every frame from now on for ``latency_ms`` (real time, on a loop timer: the
+        loop goes on meanwhile); frames keep their order, as on a slow link."""
+        until = self._loop.time() + latency_ms / 1000
+        if self._held is None:
+            self._held = []
+        elif until <= self._held_until:
+            return
+        if self._release is not None:
+            self._release.cancel()
+        self._held_until = until
+        self._release = self._loop.call_at(until, self._release_held)
+
+    def _release_held(self) -> None:
+        held, self._held, self._release = self._held or [], None, None
+        if not self.closed:
+            self._emit(held)
 
     def _record(self, frames: Sequence[str], shared: Frames | None) -> None:
         emulator = self.emulator
@@ -303,12 +467,19 @@ class SocketConnection:
         with contextlib.suppress(OSError, RuntimeError):
             await self._send({"type": "websocket.close", "code": code})
 
-    def _closed_now(self, code: int | None, note: str) -> None:
+    def _closed_now(
+        self, code: int | None, note: str, rules: list[dict[str, str]] | None = None
+    ) -> None:
         self.closed = True
         self.emulator.open_sockets.discard(self)
+        self.emulator.faults.forget(self.id)
+        if self._release is not None:
+            self._release.cancel()
+            self._release = self._held = None
         self.emulator.journal.record(
-            "ws-close", path=self.path, connection=self.id, status=code, note=note
-        )
+            "ws-close", path=self.path, connection=self.id, status=code, note=note,
+            rules=rules or [],
+        )  # fmt: skip
 
     async def _read(self) -> None:
         """Feed client frames into the event queue until the client goes away."""

@@ -278,6 +278,15 @@ CONTROL_BEYOND_SCHEMA = (
 )
 
 
+CORE_CONTROL_BEYOND_SCHEMA = (
+    *SNAPSHOT_BEYOND_SCHEMA,
+    BeyondSchema(
+        r"'latency_min_ms' must not be above 'latency_max_ms'",
+        "a fault's latency range starts at or below where it ends",
+    ),
+)
+
+
 def _control_access(handle: EmulatorHandle) -> dict[str, Any]:
     return {"tls-verify": handle.ca_cert} if handle.ca_cert else {}
 
@@ -371,7 +380,7 @@ TARGETS = (
             CONTRACTS / "admin" / "openapi.yaml",
             settings=RELAXED[vendor],
             access=_control_access,
-            beyond_schema=SNAPSHOT_BEYOND_SCHEMA,
+            beyond_schema=CORE_CONTROL_BEYOND_SCHEMA,
             # The core control API makes nothing another call reads by id: no links to follow.
             stateful="off",
         )

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 from trackmock.control import ControlError
+from trackmock.core.faults import ACTIONS
 from trackmock.dashboard.assets import STATIC, assets
 
 from tests.track.helpers import ACCOUNT, frame, login, open_socket
@@ -148,7 +149,8 @@ def test_actions_are_described_from_their_contracts(emulators: Any) -> None:
         "userId": "integer",
     }
     fault = {f["name"]: f for f in actions["addFault"]["body"]["fields"]}
-    assert fault["action"]["enum"] == ["status", "latency", "drop"]
+    assert fault["action"]["enum"] == list(ACTIONS), "the contract lists the actions the core has"
+    assert fault["probability"]["type"] == "number"
     assert actions["addFault"]["source"] == "core"
 
     track = {a["id"]: a for a in emulators["track"].control.actions()}

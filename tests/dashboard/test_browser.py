@@ -283,6 +283,33 @@ def test_act_toggles_trackops_api_access_and_injects_a_fault(emulators: Any, pag
     assert trackops.control.faults() == []
 
 
+def test_act_injects_socket_and_seeded_faults_from_the_contract_form(
+    emulators: Any, page: Any
+) -> None:
+    track = emulators["track"]
+    page.goto(emulators.page_url("track", "act"))
+    fault = page.locator("details#action-addFault")
+    fault.locator("summary").click()
+    fault.get_by_label("action *").select_option("socket_close")
+    fault.get_by_label("close_code").fill("4001")
+    fault.get_by_label("after_frames").fill("2")
+    fault.get_by_role("button").click()
+    expect(page.locator("#faults")).to_contain_text("socket_close code 4001 after 2 socket *")
+    fault.get_by_label("close_code").fill("")
+    fault.get_by_label("after_frames").fill("")
+    fault.get_by_label("action *").select_option("truncate")
+    fault.get_by_label("probability").fill("0.5")
+    fault.get_by_role("button").click()
+    expect(page.locator("#faults")).to_contain_text("truncate p=0.5 any *")
+    assert [(f["action"], f["probability"]) for f in track.control.faults()] == [
+        ("socket_close", 1),
+        ("truncate", 0.5),
+    ]
+    expect(page.locator("#faults li")).to_have_count(2)
+    page.get_by_role("button", name="Clear all faults").click()
+    expect(page.locator("#faults")).to_contain_text("none")
+
+
 @pytest.mark.behaviour("SF-04")
 def test_act_move_a_beacon_and_watch_the_socket_push(emulators: Any, page: Any) -> None:
     track = emulators["track"]

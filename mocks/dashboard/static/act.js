@@ -121,14 +121,31 @@ function changes(panel) {
   };
 }
 
+// One line per fault: what it does, what it selects, how often it acted.
+function faultLabel(f) {
+  const wait = f.latency_max_ms !== null && f.latency_max_ms !== undefined
+    ? ` ${f.latency_min_ms}–${f.latency_max_ms} ms` : f.latency_ms ? ` ${f.latency_ms} ms` : "";
+  const what = [
+    f.status ? ` ${f.status}` : "",
+    wait,
+    f.close_code ? ` code ${f.close_code} after ${f.after_frames}` : "",
+    f.content_type ? ` as ${f.content_type}` : "",
+    f.truncate_bytes !== null && f.truncate_bytes !== undefined ? ` keep ${f.truncate_bytes} B` : "",
+    f.probability !== undefined && f.probability < 1 ? ` p=${f.probability}` : "",
+  ].join("");
+  const selects = f.action.startsWith("frame_") || f.action === "socket_close" || f.action === "upgrade_refuse"
+    ? `socket ${f.path || "*"}` : `${f.method || "any"} ${f.path || "*"}`;
+  const misses = f.misses ? ` · misses ${f.misses}` : "";
+  return `#${f.id} ${f.action}${what} ${selects} · hits ${f.hits}${misses}${f.remaining === null ? "" : ` · ${f.remaining} left`}`;
+}
+
 function faultsPanel(panel) {
   const list = h("ul", { id: "faults" });
   panel.append(h("h2", {}, "Active faults"), list,
     h("button", { type: "button", id: "clear-faults", onclick: async () => { await api("DELETE", "faults"); say("Faults cleared"); } }, "Clear all faults"));
   return async () => {
     const { faults } = await api("GET", "faults");
-    clear(list, faults.length ? faults.map((f) => h("li", { class: "mono" },
-      `#${f.id} ${f.action}${f.status ? ` ${f.status}` : ""}${f.latency_ms ? ` ${f.latency_ms} ms` : ""} ${f.method || "any"} ${f.path || "*"} · hits ${f.hits}${f.remaining === null ? "" : ` · ${f.remaining} left`}`)) :
+    clear(list, faults.length ? faults.map((f) => h("li", { class: "mono" }, faultLabel(f))) :
       h("li", { class: "muted" }, "none"));
   };
 }
