@@ -113,25 +113,12 @@ class EmulatorAsgi:
         if not self.fast_path or emulator.faults:
             return None
         notes: dict[str, Any] = {}
-
-        def answer() -> Answer:
-            environ = _environ(
-                request.method,
-                request.path,
-                request.query_string,
-                request.headers,
-                b"",
-                notes,
-                server=request.server,
-                client=request.client,
-                scheme=request.scheme,
-                http_version=request.http_version,
-            )
-            return self._call_flask(environ)
+        """What the pipeline tells the journal (the operation, the rules that fired)."""
 
         # A heavy request, or one arriving while the emulator's worker runs, takes the ASGI way,
-        # which can wait for the worker.
-        done, answered = emulator.offload.attempt(answer)
+        # which can wait for the worker; so does what the routing table leaves to Flask (a 404,
+        # a 405, an odd path).
+        done, answered = emulator.offload.attempt(lambda: emulator.answer(request, notes))
         if not done or answered is None:
             return None
         status, headers, payload = answered

@@ -1,0 +1,104 @@
+"""A bodiless request as the pipeline reads it, straight from the bytes the server parsed.
+
+``Call.request`` on the fast path: werkzeug's sans-IO ``Request`` (so ``args``, ``cookies``,
+``mimetype``, ``host_url`` are werkzeug's own code, exactly as on the full path) over
+``RawHeaders``, a read-only view of the raw header pairs. No WSGI environ, no
+``EnvironHeaders``, no input stream is built. The vendors' hooks read only what both request
+types offer: ``headers``, ``cookies``, ``args``, ``path``, ``method``, ``query_string``,
+``mimetype``, ``host_url``, ``remote_addr``, ``content_length``, ``get_data``, ``form``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, overload
+
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.sansio.request import Request as SansIORequest
+
+from .wire import Headers, Request
+
+_EMPTY_FORM: ImmutableMultiDict[str, str] = ImmutableMultiDict()
+
+
+class RawHeaders:
+    """Request headers as werkzeug's ``EnvironHeaders`` shows them, read from raw pairs.
+
+    As through a WSGI environ: names are case-insensitive and ``_`` is ``-``; a repeated
+    header is one value joined with ``,`` (``Content-Type``: the last one wins);
+    ``Content-Length`` is the body's length (``0``: only bodiless requests come here);
+    ``items()`` names headers in title case, in the order first received.
+    """
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, raw: Headers) -> None:
+        values: dict[str, str] = {"content-length": "0"}
+        names: dict[str, str] = {"content-length": "Content-Length"}
+        for raw_name, raw_value in raw:
+            name = raw_name.decode("latin-1").lower().replace("_", "-")
+            value = raw_value.decode("latin-1")
+            if name == "content-length":
+                continue
+            if name in values and name != "content-type":
+                values[name] = f"{values[name]},{value}"
+            else:
+                if name not in values:
+                    names[name] = name.title()
+                values[name] = value
+        self._values = values
+        self._names = names
+
+    @overload
+    def get(self, name: str) -> str | None: ...
+    @overload
+    def get(self, name: str, default: str) -> str: ...
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self._values.get(name.lower().replace("_", "-"), default)
+
+    def getlist(self, name: str) -> list[str]:
+        value = self.get(name)
+        return [] if value is None else [value]
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name.lower().replace("_", "-")]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower().replace("_", "-") in self._values
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return self.items()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        names = self._names
+        for key, value in self._values.items():
+            yield names[key], value
+
+
+class RequestView(SansIORequest):
+    """A bodiless request parsed by the server, read the way ``werkzeug.Request`` reads one
+    (see the module docstring)."""
+
+    def __init__(self, request: Request) -> None:
+        server = request.server or ("127.0.0.1", 0)
+        super().__init__(
+            method=request.method,
+            scheme=request.scheme,
+            server=(str(server[0]), server[1]),
+            root_path="",
+            # werkzeug's path is the percent-decoded one, as the server's is.
+            path=request.path,
+            query_string=request.query_string,
+            headers=RawHeaders(request.headers),  # type: ignore[arg-type]
+            remote_addr=request.client[0] if request.client else "",
+        )
+
+    def get_data(self, cache: bool = True, as_text: bool = False) -> Any:
+        return "" if as_text else b""
+
+    @property
+    def form(self) -> ImmutableMultiDict[str, str]:
+        return _EMPTY_FORM
