@@ -687,6 +687,16 @@ def answer_headers(
     ``Content-Type`` (in place when the reply had one), then ``Content-Length`` (none on a 1xx
     or 204; a 304 keeps no entity header). Both paths answer with these headers."""
     out = list(headers.items())
+    if (
+        200 <= status != 204
+        and status != 304
+        and not any(key.lower() in _SIZED_HEADERS for key, _ in out)
+    ):
+        # The common case, in short: no header of the reply is one werkzeug sets.
+        if content_type:
+            out.append(("Content-Type", content_type))
+        out.append(("Content-Length", str(len(body))))
+        return out
     if not any(key.lower() == "content-type" for key, _ in out):
         out.append(("Content-Type", ""))  # where werkzeug puts its default type
     _put(out, "Content-Length", str(len(body)))
@@ -698,6 +708,9 @@ def answer_headers(
     elif status == 304:
         remove_entity_headers(out)
     return out
+
+
+_SIZED_HEADERS = frozenset({"content-type", "content-length"})
 
 
 def _put(headers: list[tuple[str, str]], name: str, value: str) -> None:

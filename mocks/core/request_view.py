@@ -36,7 +36,9 @@ class RawHeaders:
         values: dict[str, str] = {"content-length": "0"}
         names: dict[str, str] = {"content-length": "Content-Length"}
         for raw_name, raw_value in raw:
-            name = raw_name.decode("latin-1").lower().replace("_", "-")
+            name = raw_name.decode("latin-1")  # lower case already (``wire.Request``)
+            if "_" in name:
+                name = name.replace("_", "-")
             value = raw_value.decode("latin-1")
             if name == "content-length":
                 continue
@@ -54,17 +56,17 @@ class RawHeaders:
     @overload
     def get(self, name: str, default: str) -> str: ...
     def get(self, name: str, default: str | None = None) -> str | None:
-        return self._values.get(name.lower().replace("_", "-"), default)
+        return self._values.get(_key(name), default)
 
     def getlist(self, name: str) -> list[str]:
         value = self.get(name)
         return [] if value is None else [value]
 
     def __getitem__(self, name: str) -> str:
-        return self._values[name.lower().replace("_", "-")]
+        return self._values[_key(name)]
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower().replace("_", "-") in self._values
+        return isinstance(name, str) and _key(name) in self._values
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return self.items()
@@ -76,6 +78,19 @@ class RawHeaders:
         names = self._names
         for key, value in self._values.items():
             yield names[key], value
+
+
+_KEYS: dict[str, str] = {}
+
+
+def _key(name: str) -> str:
+    """A header name as ``RawHeaders`` keeps it (remembered: callers ask by a few names)."""
+    key = _KEYS.get(name)
+    if key is None:
+        key = name.lower().replace("_", "-")
+        if len(_KEYS) < 1024:
+            _KEYS[name] = key
+    return key
 
 
 class RequestView(SansIORequest):
