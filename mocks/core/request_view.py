@@ -18,6 +18,17 @@ from werkzeug.sansio.request import Request as SansIORequest
 
 from .wire import Headers, Request
 
+
+class _Args(ImmutableMultiDict[str, str]):
+    """werkzeug's query parameters, with a ``get`` that raises nothing when a key is absent
+    (werkzeug's builds an HTTP exception per miss: several microseconds each)."""
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:
+        if key not in self:
+            return default
+        return super().get(key, default, type)
+
+
 _EMPTY_FORM: ImmutableMultiDict[str, str] = ImmutableMultiDict()
 
 
@@ -30,40 +41,30 @@ class RawHeaders:
     ``items()`` names headers in title case, in the order first received.
     """
 
-    __slots__ = ("_names", "_values")
+    __slots__ = ("_values",)
 
     def __init__(self, raw: Headers) -> None:
-        values: dict[str, str] = {"content-length": "0"}
-        names: dict[str, str] = {"content-length": "Content-Length"}
-        for raw_name, raw_value in raw:
-            name = raw_name.decode("latin-1")  # lower case already (``wire.Request``)
-            if "_" in name:
-                name = name.replace("_", "-")
-            value = raw_value.decode("latin-1")
-            if name == "content-length":
-                continue
-            if name in values and name != "content-type":
-                values[name] = f"{values[name]},{value}"
-            else:
-                if name not in values:
-                    names[name] = name.title()
-                values[name] = value
+        # Names come lower-cased (``wire.Request``); values are decoded when read.
+        values = {b"content-length": b"0"}
+        values.update(raw)
+        if len(values) != len(raw) + 1 or any(b"_" in name for name in values):
+            values = _joined(raw)  # a repeated header, Content-Length, or a ``_`` in a name
         self._values = values
-        self._names = names
 
     @overload
     def get(self, name: str) -> str | None: ...
     @overload
     def get(self, name: str, default: str) -> str: ...
     def get(self, name: str, default: str | None = None) -> str | None:
-        return self._values.get(_key(name), default)
+        value = self._values.get(_key(name))
+        return default if value is None else value.decode("latin-1")
 
     def getlist(self, name: str) -> list[str]:
         value = self.get(name)
         return [] if value is None else [value]
 
     def __getitem__(self, name: str) -> str:
-        return self._values[_key(name)]
+        return self._values[_key(name)].decode("latin-1")
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and _key(name) in self._values
@@ -75,19 +76,32 @@ class RawHeaders:
         return len(self._values)
 
     def items(self) -> Iterator[tuple[str, str]]:
-        names = self._names
-        for key, value in self._values.items():
-            yield names[key], value
+        for name, value in self._values.items():
+            yield name.decode("latin-1").title(), value.decode("latin-1")
 
 
-_KEYS: dict[str, str] = {}
+def _joined(raw: Headers) -> dict[bytes, bytes]:
+    """Headers as a WSGI environ keeps them (see ``RawHeaders``)."""
+    values = {b"content-length": b"0"}
+    for raw_name, value in raw:
+        name = raw_name.replace(b"_", b"-")
+        if name == b"content-length":
+            continue
+        if name in values and name != b"content-type":
+            values[name] = values[name] + b"," + value
+        else:
+            values[name] = value
+    return values
 
 
-def _key(name: str) -> str:
+_KEYS: dict[str, bytes] = {}
+
+
+def _key(name: str) -> bytes:
     """A header name as ``RawHeaders`` keeps it (remembered: callers ask by a few names)."""
     key = _KEYS.get(name)
     if key is None:
-        key = name.lower().replace("_", "-")
+        key = name.lower().replace("_", "-").encode("latin-1", "replace")
         if len(_KEYS) < 1024:
             _KEYS[name] = key
     return key
@@ -96,6 +110,8 @@ def _key(name: str) -> str:
 class RequestView(SansIORequest):
     """A bodiless request parsed by the server, read the way ``werkzeug.Request`` reads one
     (see the module docstring)."""
+
+    parameter_storage_class = _Args
 
     def __init__(self, request: Request) -> None:
         server = request.server or ("127.0.0.1", 0)

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from .contracts import concrete_siblings
 
 if TYPE_CHECKING:
     from .emulator import Route
+
+MATCHES_KEPT = 1024
+"""(method, path) pairs whose match the table remembers (forgotten all at once when full)."""
 
 
 @dataclass
@@ -36,6 +39,8 @@ class RouteTable:
     def __init__(self, routes: Iterable[Route]) -> None:
         routes = list(routes)
         self._root = _Node()
+        self._matched: dict[tuple[str, str], tuple[Route, dict[str, str]] | Literal[False]] = {}
+        """Matches remembered: a client asks for the same few URLs again and again."""
         siblings = concrete_siblings([route.operation.path for route in routes])
         for route in routes:
             node = self._root
@@ -59,11 +64,21 @@ class RouteTable:
         return child
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The route and path arguments (a new dict each time: callers may change it)."""
+        found = self._matched.get((method, path))
+        if found is None:
+            found = self._match(method, path)
+            if len(self._matched) >= MATCHES_KEPT:
+                self._matched.clear()
+            self._matched[method, path] = found
+        return None if found is False else (found[0], dict(found[1]))
+
+    def _match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | Literal[False]:
         if not path.startswith("/") or path.endswith("/") or "//" in path:
-            return None
+            return False
         args: dict[str, str] = {}
         route = _search(self._root, path[1:].split("/"), 0, method, args)
-        return None if route is None else (route, args)
+        return False if route is None else (route, args)
 
 
 def _search(

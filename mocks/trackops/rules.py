@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 import ipaddress
 from collections.abc import Callable
@@ -49,9 +50,11 @@ class Principal:
     staff_id: int | None
 
 
+@functools.lru_cache(maxsize=256)
 def subdomain_of(host: str, default: str) -> str:
     """The account's subdomain: the first label of the Host; a bare IP, ``localhost`` or a
-    name without a dot (a container's service name) mean the default account."""
+    name without a dot (a container's service name) mean the default account. (Remembered:
+    a client sends the same Host every time.)"""
     hostname = host.strip().lower()
     if hostname.startswith("["):
         hostname = hostname[1 : hostname.find("]")]
