@@ -6,8 +6,9 @@ path) match. A templated segment never takes a value that a sibling path spells 
 place (``concrete_siblings``): ``/cases/search`` is never ``/cases/{id}``.
 
 The table answers only what it is sure the full path's router would answer alike: a path
-with an empty segment (``//``, a trailing ``/``) or a method no operation takes at the path
-(a 405, ``OPTIONS``) is ``None``, and the request goes the full path.
+with an empty segment (``//``), a trailing ``/`` the contract's path lacks (or the other way
+round) or a method no operation takes at the path (a 405, ``OPTIONS``) is ``None``, and the
+request goes the full path.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class RouteTable:
         for route in routes:
             node = self._root
             path = route.operation.path
-            for segment in path.strip("/").split("/"):
+            for segment in path[1:].split("/"):
                 if segment.startswith("{") and segment.endswith("}"):
                     name = segment[1:-1]
                     excluded = frozenset(siblings.get((path, name), ()))
@@ -74,7 +75,7 @@ class RouteTable:
         return None if found is False else (found[0], dict(found[1]))
 
     def _match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | Literal[False]:
-        if not path.startswith("/") or path.endswith("/") or "//" in path:
+        if not path.startswith("/") or "//" in path:
             return False
         args: dict[str, str] = {}
         route = _search(self._root, path[1:].split("/"), 0, method, args)
@@ -95,7 +96,7 @@ def _search(
         found = _search(literal, segments, index + 1, method, args)
         if found is not None:
             return found
-    for name, excluded, child in node.params:
+    for name, excluded, child in node.params if segment else ():
         if segment in excluded:
             continue
         found = _search(child, segments, index + 1, method, args)
