@@ -47,7 +47,7 @@ class RawHeaders:
         # Names come lower-cased (``wire.Request``); values are decoded when read.
         values = {b"content-length": b"0"}
         values.update(raw)
-        if len(values) != len(raw) + 1 or any(b"_" in name for name in values):
+        if len(values) != len(raw) + 1 or b"_" in b"".join(values):
             values = _joined(raw)  # a repeated header, Content-Length, or a ``_`` in a name
         self._values = values
 
@@ -95,6 +95,16 @@ def _joined(raw: Headers) -> dict[bytes, bytes]:
 
 
 _KEYS: dict[str, bytes] = {}
+_ARGS: dict[bytes, ImmutableMultiDict[str, str]] = {}
+_COOKIES: dict[str | None, ImmutableMultiDict[str, str]] = {}
+PARSES_KEPT = 256
+"""Query strings and cookie headers whose parse is remembered (all forgotten when full)."""
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= PARSES_KEPT:
+        memo.clear()
+    memo[key] = value
 
 
 def _key(name: str) -> bytes:
@@ -126,6 +136,26 @@ class RequestView(SansIORequest):
             headers=RawHeaders(request.headers),  # type: ignore[arg-type]
             remote_addr=request.client[0] if request.client else "",
         )
+
+    @property
+    def args(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+        """werkzeug's parse of the query string, remembered per query string (immutable, so
+        shared safely: a client asks for the same few URLs again and again)."""
+        found = _ARGS.get(self.query_string)
+        if found is None:
+            found = super().args
+            _remember(_ARGS, self.query_string, found)
+        return found
+
+    @property
+    def cookies(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+        """werkzeug's parse of the ``Cookie`` header, remembered per header value."""
+        header = self.headers.get("Cookie")
+        found = _COOKIES.get(header)
+        if found is None:
+            found = super().cookies
+            _remember(_COOKIES, header, found)
+        return found
 
     def get_data(self, cache: bool = True, as_text: bool = False) -> Any:
         return "" if as_text else b""
