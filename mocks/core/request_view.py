@@ -97,8 +97,10 @@ def _joined(raw: Headers) -> dict[bytes, bytes]:
 _KEYS: dict[str, bytes] = {}
 _ARGS: dict[bytes, ImmutableMultiDict[str, str]] = {}
 _COOKIES: dict[str | None, ImmutableMultiDict[str, str]] = {}
+_MIMETYPES: dict[str, str] = {}
 PARSES_KEPT = 256
-"""Query strings and cookie headers whose parse is remembered (all forgotten when full)."""
+"""Query strings, ``Cookie`` and ``Content-Type`` values whose parse is remembered (all
+forgotten when full)."""
 
 
 def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
@@ -156,6 +158,20 @@ class RequestView(SansIORequest):
             found = super().cookies
             _remember(_COOKIES, header, found)
         return found
+
+    @property
+    def mimetype(self) -> str:
+        """werkzeug's media type of the ``Content-Type`` header, remembered per value."""
+        header = self.headers.get("Content-Type", "")
+        found = _MIMETYPES.get(header)
+        if found is None:
+            found = super().mimetype
+            _remember(_MIMETYPES, header, found)
+        return found
+
+    @property
+    def content_length(self) -> int:  # type: ignore[override]
+        return 0  # only bodiless requests come here
 
     def get_data(self, cache: bool = True, as_text: bool = False) -> Any:
         return "" if as_text else b""
