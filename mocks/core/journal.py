@@ -297,7 +297,10 @@ class Journal:
         for name in ("request_headers", "response_headers"):
             pairs = fields.get(name)
             if pairs:
-                fields[name], fields[f"{name}_cut"], used = _cut_headers(pairs, self.header_limit)
+                kept, fields[f"{name}_cut"], used = _cut_headers(pairs, self.header_limit)
+                # A tuple of pairs of strings: the garbage collector soon stops tracking it,
+                # so a full journal costs each collection little.
+                fields[name] = tuple(kept)
                 size += used
         with self._lock:
             entry = Entry(id=self._next_id, time=self.clock.now(), kind=kind, size=size, **fields)
