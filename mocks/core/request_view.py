@@ -103,7 +103,13 @@ PARSES_KEPT = 256
 forgotten when full)."""
 
 
+REMEMBERED_CHARS = 2048
+"""A value longer than this is parsed each time, never remembered (bounds the memos' size)."""
+
+
 def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if key is not None and len(key) > REMEMBERED_CHARS:
+        return
     if len(memo) >= PARSES_KEPT:
         memo.clear()
     memo[key] = value

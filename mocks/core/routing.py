@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 MATCHES_KEPT = 1024
 """(method, path) pairs whose match the table remembers (forgotten all at once when full)."""
+MATCHED_PATH_CHARS = 2048
+"""A longer path is matched each time, never remembered (bounds the memo's size)."""
 
 
 @dataclass
@@ -69,9 +71,10 @@ class RouteTable:
         found = self._matched.get((method, path))
         if found is None:
             found = self._match(method, path)
-            if len(self._matched) >= MATCHES_KEPT:
-                self._matched.clear()
-            self._matched[method, path] = found
+            if len(path) <= MATCHED_PATH_CHARS:
+                if len(self._matched) >= MATCHES_KEPT:
+                    self._matched.clear()
+                self._matched[method, path] = found
         return None if found is False else (found[0], dict(found[1]))
 
     def _match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | Literal[False]:

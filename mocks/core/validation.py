@@ -60,6 +60,9 @@ SHOWN_CHARS = 80
 MESSAGE_CHARS = 500
 PARSED_CACHE_SIZE = 256
 """Outcomes of ``parse_request`` kept per operation (bodiless requests)."""
+PARSED_INPUT_CHARS = 4096
+"""Inputs longer than this (query, path arguments, headers) are checked each time, never
+remembered: the memo stays small."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,9 +329,10 @@ def parse_request(
     found = cache.get(key)
     if found is None:
         found = _parse(operation, request, path_args, strict, reject_unknown_query, max_depth)
-        if len(cache) >= PARSED_CACHE_SIZE:
-            cache.clear()
-        cache[key] = found
+        if sum(len(x) for x in inputs if isinstance(x, str | bytes)) <= PARSED_INPUT_CHARS:
+            if len(cache) >= PARSED_CACHE_SIZE:
+                cache.clear()
+            cache[key] = found
     parsed, problems = found
     # A copy each time: a handler may change what it was given.
     query = {k: v[:] if isinstance(v, list) else v for k, v in parsed.query.items()}
