@@ -204,6 +204,10 @@ def write_markdown(folder: Path) -> Path:
             "```",
             "",
         ]
+    notes = folder / "notes.md"
+    if notes.is_file():
+        # What a run cannot say of itself (what changed, under what load), kept by hand.
+        lines += ["", notes.read_text().rstrip(), ""]
     out = folder / "RESULTS.md"
     out.write_text("\n".join(lines))
     return out

@@ -3,10 +3,12 @@
 Two ways in, one answer (``tests/core/test_fast_path.py`` proves them byte-identical):
 
 - ``respond(request)``, the server's fast path (``core/http.py``): a request without a body,
-  answered synchronously, with no ASGI messages or task. It steps aside (``None``) while a
-  fault is set, since faults may wait or drop the connection.
+  answered synchronously by ``Emulator.answer`` (the pipeline without Flask), with no ASGI
+  messages or task. It steps aside (``None``) while a fault is set, since faults may wait or
+  drop the connection, and for what the emulator's routing table leaves to Flask.
 - ``__call__(scope, receive, send)``, ASGI 3: requests with a body (bounded per operation and
-  refused with 413 before they are read whole), faults, WebSockets.
+  refused with 413 before they are read whole), faults, WebSockets; these reach the pipeline
+  through the Flask app (``Emulator.dispatch``).
 
 The Flask app runs on the event loop's thread, not in a worker pool: its handlers only touch
 memory, so handing each request to a thread would cost more than it saves (measured in
@@ -30,15 +32,13 @@ from .wire import TRANSPORT_KEY, Headers, Request, Response
 
 if TYPE_CHECKING:
     from .contracts import Operation
-    from .emulator import Emulator
+    from .emulator import Answer, Emulator
 
 ADMIN_PREFIX = "/__admin"
 BODY_LIMIT_EXTENSION = "x-max-body-bytes"
 """An operation's largest request body, in its contract (the global ``max_body_bytes`` caps it)."""
 
 __all__ = ["ADMIN_PREFIX", "TRANSPORT_KEY", "BodyLimits", "EmulatorAsgi"]
-
-Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
 class BodyLimits:

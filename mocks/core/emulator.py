@@ -1,11 +1,16 @@
-"""One emulator: a vendor's provider on the core's request pipeline, as a Flask app.
+"""One emulator: a vendor's provider on the core's request pipeline.
 
 Every operation of the vendor's contract becomes a route. A request then goes through one
-pipeline, written once here:
+pipeline, written once here (``Emulator.run``):
 
     authenticate -> admit (rate and usage rules) -> validate against the contract
     -> the provider's handler (named by operationId) -> shape the reply by the contract
     -> check the reply against the contract (when ``check_responses`` is on)
+
+Two ways lead into it: ``Emulator.answer`` for the server's fast path (a bodiless request,
+routed by ``core/routing.py``, read through ``core/request_view.py``, no Flask), and the
+Flask app's views (``Emulator.dispatch``, a thin adapter) for everything else. Both answer
+with the same status, headers (``answer_headers``: werkzeug's order) and body.
 
 Journal and faults sit in front of it, in the ASGI layer (``asgi.py``), so they also see
 requests that never reach a route.
