@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from trackmock.core import asgi as asgi_module
+from trackmock.core import request_view, routing
 from trackmock.core.asgi import EmulatorAsgi
 from trackmock.core.emulator import Emulator, Reply
 from trackmock.core.request_view import RequestView
@@ -380,3 +381,25 @@ def test_the_request_view_reads_as_werkzeug_does() -> None:
         assert view.args.get("zz") is None
         assert dict(view.cookies) == dict(werkzeug_request.cookies)
         assert view.get_data() == werkzeug_request.get_data() == b""
+
+
+def test_what_the_fast_path_remembers_stays_bounded() -> None:
+    """Every memo of the fast path is bounded in entries, and long values are never kept."""
+    emulator = _make("track")
+    table = emulator.route_table
+    for n in range(routing.MATCHES_KEPT + 10):
+        table.match("GET", f"/api/devices/{n}")
+    assert len(table._matched) <= routing.MATCHES_KEPT
+    table._matched.clear()
+    long_path = "/api/devices/" + "7" * routing.MATCHED_PATH_CHARS
+    assert table.match("GET", long_path) is not None
+    assert not table._matched
+    for n in range(request_view.PARSES_KEPT + 10):
+        query = f"id={n}".encode()
+        request = Request("GET", "/api/devices", b"/api/devices", query, [], "1.1", True)
+        assert RequestView(request).args.getlist("id") == [str(n)]
+    assert len(request_view._ARGS) <= request_view.PARSES_KEPT
+    long_query = b"id=" + b"7" * request_view.REMEMBERED_CHARS
+    request = Request("GET", "/api/devices", b"/api/devices", long_query, [], "1.1", True)
+    assert RequestView(request).args.get("id") == "7" * request_view.REMEMBERED_CHARS
+    assert long_query not in request_view._ARGS
