@@ -117,6 +117,23 @@ def write_markdown(folder: Path) -> Path:
                 f"{row['p50_ms']} | {row['p99_ms']} |"
             )
         lines.append("")
+    if "pipeline" in sections:
+        name, data = sections["pipeline"]
+        lines += [
+            f"## The emulators' own cost of a hot GET, in process ({name})",
+            "",
+            "`benchmarks/pipeline.py`: the fast path's `respond` called directly (no sockets), "
+            "CPU µs per request, best of five rounds.",
+            "",
+            "| emulator | GET | CPU µs/req | body bytes |",
+            "|---|---|---:|---:|",
+        ]
+        for row in data["pipeline"]:
+            lines.append(
+                f"| {row['vendor']} | {row['target']} | {row['cpu_us_per_request']} | "
+                f"{row['body_bytes']} |"
+            )
+        lines.append("")
     if "throughput" in sections:
         lines += _throughput(*sections["throughput"])
     if "scale" in sections:
@@ -187,6 +204,10 @@ def write_markdown(folder: Path) -> Path:
             "```",
             "",
         ]
+    notes = folder / "notes.md"
+    if notes.is_file():
+        # What a run cannot say of itself (what changed, under what load), kept by hand.
+        lines += ["", notes.read_text().rstrip(), ""]
     out = folder / "RESULTS.md"
     out.write_text("\n".join(lines))
     return out

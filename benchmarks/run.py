@@ -1,4 +1,5 @@
-"""The benchmark command: start-up, throughput side by side with the bare-ASGI ceiling and
+"""The benchmark command: start-up, the emulators' own cost per hot GET in process
+(``benchmarks/pipeline.py``), throughput side by side with the bare-ASGI ceiling and
 WireMock, flat cost at scale, memory, socket fan-out and scale, stop under load. Results go
 to benchmarks/results/<UTC time>.json and RESULTS.md.
 
@@ -34,7 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import proxy_overhead, targets
+from . import pipeline, proxy_overhead, targets
 from .heavy_work import measure as bench_heavy
 from .wrk import run_wrk, wait_for_port
 
@@ -44,6 +45,7 @@ PEERS_SOURCE = HERE.parent.parent / "shared" / "peers"
 PEERS_WORK = HERE / ".peers"
 SECTIONS = (
     "startup",
+    "pipeline",
     "throughput",
     "peers",
     "scale",
@@ -457,6 +459,7 @@ def main() -> None:
     }
     runners = {
         "startup": lambda: bench_startup(),
+        "pipeline": lambda: pipeline.measure(),
         "throughput": lambda: bench_throughput(args.duration),
         "peers": lambda: bench_peers(args.duration),
         "heavy": lambda: bench_heavy(args.records),

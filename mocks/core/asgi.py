@@ -3,10 +3,12 @@
 Two ways in, one answer (``tests/core/test_fast_path.py`` proves them byte-identical):
 
 - ``respond(request)``, the server's fast path (``core/http.py``): a request without a body,
-  answered synchronously, with no ASGI messages or task. It steps aside (``None``) while a
-  fault is set, since faults may wait or drop the connection.
+  answered synchronously by ``Emulator.answer`` (the pipeline without Flask), with no ASGI
+  messages or task. It steps aside (``None``) while a fault is set, since faults may wait or
+  drop the connection, and for what the emulator's routing table leaves to Flask.
 - ``__call__(scope, receive, send)``, ASGI 3: requests with a body (bounded per operation and
-  refused with 413 before they are read whole), faults, WebSockets.
+  refused with 413 before they are read whole), faults, WebSockets; these reach the pipeline
+  through the Flask app (``Emulator.dispatch``).
 
 The Flask app runs on the event loop's thread, not in a worker pool: its handlers only touch
 memory, so handing each request to a thread would cost more than it saves (measured in
@@ -31,15 +33,13 @@ from .wire import TRANSPORT_KEY, Headers, Request, Response
 
 if TYPE_CHECKING:
     from .contracts import Operation
-    from .emulator import Emulator
+    from .emulator import Answer, Emulator
 
 ADMIN_PREFIX = "/__admin"
 BODY_LIMIT_EXTENSION = "x-max-body-bytes"
 """An operation's largest request body, in its contract (the global ``max_body_bytes`` caps it)."""
 
 __all__ = ["ADMIN_PREFIX", "TRANSPORT_KEY", "BodyLimits", "EmulatorAsgi"]
-
-Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
 class BodyLimits:
@@ -114,25 +114,12 @@ class EmulatorAsgi:
         if not self.fast_path or emulator.faults:
             return None
         notes: dict[str, Any] = {}
-
-        def answer() -> Answer:
-            environ = _environ(
-                request.method,
-                request.path,
-                request.query_string,
-                request.headers,
-                b"",
-                notes,
-                server=request.server,
-                client=request.client,
-                scheme=request.scheme,
-                http_version=request.http_version,
-            )
-            return self._call_flask(environ)
+        """What the pipeline tells the journal (the operation, the rules that fired)."""
 
         # A heavy request, or one arriving while the emulator's worker runs, takes the ASGI way,
-        # which can wait for the worker.
-        done, answered = emulator.offload.attempt(answer)
+        # which can wait for the worker; so does what the routing table leaves to Flask (a 404,
+        # a 405, an odd path).
+        done, answered = emulator.offload.attempt(lambda: emulator.answer(request, notes))
         if not done or answered is None:
             return None
         status, headers, payload = answered

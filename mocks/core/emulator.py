@@ -1,11 +1,16 @@
-"""One emulator: a vendor's provider on the core's request pipeline, as a Flask app.
+"""One emulator: a vendor's provider on the core's request pipeline.
 
 Every operation of the vendor's contract becomes a route. A request then goes through one
-pipeline, written once here:
+pipeline, written once here (``Emulator.run``):
 
     authenticate -> admit (rate and usage rules) -> validate against the contract
     -> the provider's handler (named by operationId) -> shape the reply by the contract
     -> check the reply against the contract (when ``check_responses`` is on)
+
+Two ways lead into it: ``Emulator.answer`` for the server's fast path (a bodiless request,
+routed by ``core/routing.py``, read through ``core/request_view.py``, no Flask), and the
+Flask app's views (``Emulator.dispatch``, a thin adapter) for everything else. Both answer
+with the same status, headers (``answer_headers``: werkzeug's order) and body.
 
 Journal and faults sit in front of it, in the ASGI layer (``asgi.py``), so they also see
 requests that never reach a route.
@@ -24,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.http import remove_entity_headers
 from werkzeug.routing import BaseConverter
 
 from .clock import Clock
@@ -35,6 +41,8 @@ from .journal import JOURNAL_NOTES, Journal
 from .offload import Offload
 from .recent import Recent
 from .redact import Redactor, learn_body
+from .request_view import RequestView
+from .routing import RouteTable
 from .settings import CoreSettings
 from .validation import Parsed, Problem, clipped, parse_request
 
@@ -44,10 +52,13 @@ if TYPE_CHECKING:
     from .state_tables import StateTable
     from .tls import ServerTls
     from .websocket import SocketConnection
+    from .wire import Request as WireRequest
 
 log = logging.getLogger("trackmock")
 
 SocketHandler = Callable[["SocketConnection"], Awaitable[None]]
+Answer = tuple[int, list[tuple[str, str]], bytes]
+"""Status, headers (names as sent, in order) and body: what both ways in answer."""
 Handler = Callable[["Call"], Any]
 """What serves one operation: takes the ``Call``, returns a body, a ``Reply`` or None (204)."""
 SettingsT = TypeVar("SettingsT")
@@ -448,6 +459,7 @@ class Emulator:
                 if operation.id in admin.operations:
                     raise ValueError(f"vendor control action {operation.id} shadows a core one")
                 self._add_route(app, operation, self.admin, provider.handler_for(operation))
+        self.route_table = RouteTable(self.routes)
         app.register_error_handler(HTTPException, self._http_exception)
         app.register_error_handler(Exception, self._unexpected)
         return app
@@ -481,17 +493,53 @@ class Emulator:
         hooks: PipelineHooks,
         handler: Handler | None,
     ) -> Response:
-        """Run one request through the pipeline (see the module docstring)."""
+        """The pipeline as a Flask view: the full path's way in (``run`` does the work)."""
         # Handlers read the request often: take the request object werkzeug puts in the
         # environ (its ``populate_request``, on by default) instead of going through Flask's
         # context proxy on every read.
         current = request.environ["werkzeug.request"]
-        call = Call(operation, current, self, path_args)
+        notes = current.environ.get(JOURNAL_NOTES)
+        answer = self.run(Call(operation, current, self, path_args), hooks, handler, notes)
+        if answer is None:
+            return Response(status=202)
+        return _flask_response(answer)
+
+    def answer(self, request: WireRequest, notes: dict[str, Any]) -> Answer | None:
+        """The pipeline without Flask, for the server's fast path: a bodiless request answered
+        as the full path answers it (status, headers in the same order, body), or ``None`` for
+        what the routing table leaves to the full path (a 404, a 405, an odd path) and for a
+        request that asks for the worker (``Offload``)."""
+        found = self.route_table.match(request.method, request.path)
+        if found is None:
+            return None
+        route, path_args = found
+        view = RequestView(request)
+        call = Call(route.operation, view, self, path_args)
+        try:
+            answer = self.run(call, route.hooks, route.handler, notes)
+        except HTTPException as exc:
+            answer = self._http_exception_answer(exc, view)
+        except Exception as exc:  # a bug: answered as the full path's error handler does
+            answer = self._unexpected_answer(exc, view)
+        if answer is not None and request.method == "HEAD":
+            # As werkzeug answers HEAD: the GET's headers (Content-Length too), no body.
+            return answer[0], answer[1], b""
+        return answer
+
+    def run(
+        self,
+        call: Call,
+        hooks: PipelineHooks,
+        handler: Handler | None,
+        notes: dict[str, Any] | None,
+    ) -> Answer | None:
+        """Run one request through the pipeline (see the module docstring); ``None`` when it
+        asked to run again on the emulator's worker (``Offload``)."""
+        operation = call.operation
         if self.settings.offload and self.offload.wanted() and self._heavy(call, hooks):
             # Nothing has run yet: the request runs again, whole, on the emulator's worker.
             self.offload.ask()
-            return Response(status=202)
-        notes = current.environ.get(JOURNAL_NOTES)
+            return None
         if notes is not None:
             notes.update(operation=operation.id, rules=call.rules)
         try:
@@ -500,8 +548,8 @@ class Emulator:
             hooks.admit(call)
             call.params, problems = parse_request(
                 operation,
-                current,
-                path_args,
+                call.request,
+                call.path_args,
                 strict=self.settings.strict,
                 reject_unknown_query=self.reject_unknown_query,
                 max_depth=self.settings.max_json_depth,
@@ -523,14 +571,12 @@ class Emulator:
             )
         extra = call.response_headers
         reply.headers.update({k: v for k, v in extra.items() if k not in reply.headers})
-        response = Response(reply.raw, status=reply.status, headers=reply.headers)
-        if reply.content_type:
-            response.headers["Content-Type"] = reply.content_type
-        else:
-            response.headers.pop("Content-Type", None)
+        body = reply.raw or b""
+        headers = answer_headers(reply.headers, reply.content_type, reply.status, body)
+        answer = reply.status, headers, body
         if self.settings.check_responses:
-            self._check_response(operation, response, call)
-        return response
+            self._check_response(operation, answer, call)
+        return answer
 
     def _heavy(self, call: Call, hooks: PipelineHooks) -> bool:
         if (call.request.content_length or 0) > self.settings.offload_body_bytes:
@@ -555,21 +601,23 @@ class Emulator:
             return body
         return operation.contract.shape(schema).shape(body)
 
-    def _check_response(self, operation: Operation, response: Response, call: Call) -> None:
+    def _check_response(self, operation: Operation, answer: Answer, call: Call) -> None:
         from .conformance import check_http_response
 
-        messages = check_http_response(operation, response)
+        status, headers, body = answer
+        content_type = next((v for k, v in headers if k == "Content-Type"), "")
+        messages = check_http_response(operation, status, content_type, body)
         if not messages:
             return
-        redactor = self.request_redactor(request.environ["werkzeug.request"])
-        redactor.learn_headers(response.headers.items())
+        redactor = self.request_redactor(call.request)
+        redactor.learn_headers(headers)
         for message in messages:
             call.fire("response-contract", redactor.scrub(message))
             self.violations.append(
                 {
                     "kind": "response",
                     "operation": operation.id,
-                    "status": response.status_code,
+                    "status": status,
                     "message": _cut(redactor.scrub(message)),
                 }
             )
@@ -604,15 +652,20 @@ class Emulator:
         return admin_error if path.startswith("/__admin") else self.provider.error
 
     def _http_exception(self, exc: HTTPException) -> Response:
-        path = clipped(request.path)
+        return _flask_response(self._http_exception_answer(exc, request))
+
+    def _http_exception_answer(self, exc: HTTPException, current: Any) -> Answer:
+        """The answer to a request werkzeug refused (404, 405 ...), in the owner's shape."""
+        path = clipped(current.path)
+        method = current.method
         error: HttpError
         if isinstance(exc, MethodNotAllowed):
             allowed = sorted(exc.valid_methods or [])
             if path.startswith("/__admin"):
-                error = admin_error(405, f"{request.method} is not allowed on {path}")
+                error = admin_error(405, f"{method} is not allowed on {path}")
                 error.with_headers(Allow=", ".join(allowed))
             else:
-                error = self.provider.method_not_allowed(request.method, path, allowed)
+                error = self.provider.method_not_allowed(method, path, allowed)
         elif exc.code == 404:
             error = (
                 admin_error(404, f"no control action at {path}")
@@ -621,34 +674,92 @@ class Emulator:
             )
         else:
             error = self._error_for(path)(exc.code or 400, exc.description or exc.name)
-        response = Response(error.body, status=error.status, headers=error.headers)
-        response.headers["Content-Type"] = error.content_type
-        return response
+        return _error_answer(error, error.headers)
 
     def _unexpected(self, exc: Exception) -> Response:
+        return _flask_response(self._unexpected_answer(exc, request.environ["werkzeug.request"]))
+
+    def _unexpected_answer(self, exc: Exception, current: Any) -> Answer:
         """A bug in the emulator: a 500 in the vendor's shape that says nothing of the error;
         the traceback goes to the log and ``/__admin/violations`` (request secrets masked)."""
         if isinstance(exc, HttpError):
-            response = Response(exc.body, status=exc.status, headers=exc.headers)
-            response.headers["Content-Type"] = exc.content_type
-            return response
-        redactor = self.request_redactor(request.environ["werkzeug.request"])
-        where = redactor.scrub(f"{request.method} {_cut(request.path, 200)}")
+            return _error_answer(exc, exc.headers)
+        redactor = self.request_redactor(current)
+        where = redactor.scrub(f"{current.method} {_cut(current.path, 200)}")
         detail = _cut(redactor.scrub("".join(traceback.format_exception(exc))))
         self.handler_errors.append(f"{where}\n{detail}")
         log.error("emulator error on %s\n%s", where, detail)
-        error = self._error_for(request.path)(
+        error = self._error_for(current.path)(
             500, "internal emulator error; its details are in the emulator's log"
         )
-        response = Response(error.body, status=500)
-        response.headers["Content-Type"] = error.content_type
-        return response
+        return _error_answer(error, {})
 
     def shutdown(self) -> None:
         self.offload.shutdown()
         self.provider.shutdown()
         if self.tls is not None:
             self.tls.cleanup()
+
+
+def answer_headers(
+    headers: Mapping[str, str], content_type: str, status: int, body: bytes
+) -> list[tuple[str, str]]:
+    """A reply's headers as werkzeug sends them from ``Response(body, status, headers)`` with
+    ``Content-Type`` then set (or removed when empty): the reply's own headers in order, then
+    ``Content-Type`` (in place when the reply had one), then ``Content-Length`` (none on a 1xx
+    or 204; a 304 keeps no entity header). Both paths answer with these headers."""
+    out = list(headers.items())
+    if (
+        200 <= status != 204
+        and status != 304
+        and not any(key.lower() in _SIZED_HEADERS for key, _ in out)
+    ):
+        # The common case, in short: no header of the reply is one werkzeug sets.
+        if content_type:
+            out.append(("Content-Type", content_type))
+        out.append(("Content-Length", str(len(body))))
+        return out
+    if not any(key.lower() == "content-type" for key, _ in out):
+        out.append(("Content-Type", ""))  # where werkzeug puts its default type
+    _put(out, "Content-Length", str(len(body)))
+    _put(out, "Content-Type", content_type)
+    if not content_type:
+        out = [(k, v) for k, v in out if k.lower() != "content-type"]
+    if status < 200 or status == 204:
+        out = [(k, v) for k, v in out if k.lower() != "content-length"]
+    elif status == 304:
+        remove_entity_headers(out)
+    return out
+
+
+_SIZED_HEADERS = frozenset({"content-type", "content-length"})
+
+
+def _put(headers: list[tuple[str, str]], name: str, value: str) -> None:
+    """Set a header as werkzeug's ``Headers.set`` does: the first one of that name replaced in
+    place and the others removed; appended when there is none."""
+    lowered = name.lower()
+    places = [i for i, (key, _) in enumerate(headers) if key.lower() == lowered]
+    if not places:
+        headers.append((name, value))
+        return
+    headers[places[0]] = (name, value)
+    for index in reversed(places[1:]):
+        del headers[index]
+
+
+def _error_answer(error: HttpError, headers: Mapping[str, str]) -> Answer:
+    body = error.body
+    return error.status, answer_headers(headers, error.content_type, error.status, body), body
+
+
+def _flask_response(answer: Answer) -> Response:
+    status, headers, body = answer
+    response = Response(body, status=status, headers=headers)
+    if not any(name == "Content-Type" for name, _ in headers):
+        # werkzeug gives every response a default type: an empty reply has none.
+        response.headers.pop("Content-Type", None)
+    return response
 
 
 def _cut(text: str, limit: int = MESSAGE_CHARS) -> str:

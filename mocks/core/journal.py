@@ -11,6 +11,7 @@ by the rules of ``core.redact``, unless the reader asks for them.
 from __future__ import annotations
 
 import base64
+import itertools
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -179,7 +180,7 @@ def _utf8(raw: bytes, cut: bool) -> str | None:
 def _cut_headers(pairs: Headers, limit: int) -> tuple[Headers, bool, int]:
     """``pairs`` within ``limit`` bytes (names and values): a value past it is cut, and headers
     after it are left out. Returns the pairs kept, whether any was cut, and their size."""
-    total = sum(len(k) + len(v) for k, v in pairs)
+    total = sum(map(len, itertools.chain.from_iterable(pairs)))
     if total <= limit:
         return pairs, False, total
     kept: list[Any] = []
@@ -305,7 +306,10 @@ class Journal:
         for name in ("request_headers", "response_headers"):
             pairs = fields.get(name)
             if pairs:
-                fields[name], fields[f"{name}_cut"], used = _cut_headers(pairs, self.header_limit)
+                kept, fields[f"{name}_cut"], used = _cut_headers(pairs, self.header_limit)
+                # A tuple of pairs of strings: the garbage collector soon stops tracking it,
+                # so a full journal costs each collection little.
+                fields[name] = tuple(kept)
                 size += used
         with self._lock:
             entry = Entry(id=self._next_id, time=self.clock.now(), kind=kind, size=size, **fields)

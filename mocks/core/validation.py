@@ -58,6 +58,11 @@ MAX_PROBLEMS = 10
 SHOWN_CHARS = 80
 """A value quoted in a problem's message is cut to this many characters."""
 MESSAGE_CHARS = 500
+PARSED_CACHE_SIZE = 256
+"""Outcomes of ``parse_request`` kept per operation (bodiless requests)."""
+PARSED_INPUT_CHARS = 4096
+"""Inputs longer than this (query, path arguments, headers) are checked each time, never
+remembered: the memo stays small."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +310,44 @@ def parse_request(
     reject_unknown_query: bool = False,
     max_depth: int = 64,
 ) -> tuple[Parsed, list[Problem]]:
-    """Read and check ``request`` against ``operation``; see the module docstring."""
+    """Read and check ``request`` against ``operation``; see the module docstring.
+
+    Without a body, the outcome depends only on the query string, the path arguments and the
+    operation's header and cookie parameters: it is remembered per operation for those
+    (``PARSED_CACHE_SIZE`` at most), since a client polls the same URL again and again."""
+    if operation.body:
+        return _parse(operation, request, path_args, strict, reject_unknown_query, max_depth)
+    inputs: list[Any] = [request.query_string, strict, reject_unknown_query]
+    inputs += path_args.values()
+    for param in operation.parameters:
+        if param.location == "header":
+            inputs.append(request.headers.get(param.name))
+        elif param.location == "cookie":
+            inputs.append(request.cookies.get(param.name))
+    key = tuple(inputs)
+    cache = operation.contract.memo.setdefault(("parsed", operation.method, operation.path), {})
+    found = cache.get(key)
+    if found is None:
+        found = _parse(operation, request, path_args, strict, reject_unknown_query, max_depth)
+        if sum(len(x) for x in inputs if isinstance(x, str | bytes)) <= PARSED_INPUT_CHARS:
+            if len(cache) >= PARSED_CACHE_SIZE:
+                cache.clear()
+            cache[key] = found
+    parsed, problems = found
+    # A copy each time: a handler may change what it was given.
+    query = {k: v[:] if isinstance(v, list) else v for k, v in parsed.query.items()}
+    fresh = Parsed(dict(parsed.path), query, dict(parsed.header), dict(parsed.cookie))
+    return fresh, list(problems)
+
+
+def _parse(
+    operation: Operation,
+    request: Request,
+    path_args: dict[str, str],
+    strict: bool,
+    reject_unknown_query: bool,
+    max_depth: int,
+) -> tuple[Parsed, list[Problem]]:
     parsed = Parsed()
     problems: list[Problem] = []
     declared_query = set()

@@ -10,6 +10,7 @@ Each rule that acts on a request says so (``Call.fire``): the journal lists it.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -42,6 +43,41 @@ class Principal:
     @property
     def user_id(self) -> int:
         return int(self.token["userId"])
+
+
+REMEMBERED_CHARS = 2048
+"""Header values and URLs up to this long are remembered once read (a client sends the same
+few again and again); longer ones are read each time, so the memos stay small."""
+
+
+def _accepts_json(accept: str) -> bool:
+    """Whether an ``Accept`` header lists ``application/json``."""
+    return (
+        _accepts_json_remembered(accept) if len(accept) <= REMEMBERED_CHARS else _lists_json(accept)
+    )
+
+
+def _lists_json(accept: str) -> bool:
+    return "application/json" in [part.split(";")[0].strip().lower() for part in accept.split(",")]
+
+
+_accepts_json_remembered = functools.lru_cache(maxsize=256)(_lists_json)
+
+
+def _polled(path: str, query_string: bytes) -> str:
+    """What the polling rule counts as the same GET: the path and its query parameters in any
+    order."""
+    if len(path) + len(query_string) <= REMEMBERED_CHARS:
+        return _polled_remembered(path, query_string)
+    return _polled_key(path, query_string)
+
+
+def _polled_key(path: str, query_string: bytes) -> str:
+    query = query_string.decode("latin-1")
+    return path + "?" + "&".join(sorted(query.split("&"))) if query else path
+
+
+_polled_remembered = functools.lru_cache(maxsize=1024)(_polled_key)
 
 
 def _denied(call: Call, reason: str) -> HttpError:
@@ -109,17 +145,12 @@ class Gate:
 
     def _check_media_headers(self, call: Call) -> None:
         request = call.request
-        if self.settings.require_accept:
-            accepted = [
-                part.split(";")[0].strip().lower()
-                for part in request.headers.get("Accept", "").split(",")
-            ]
-            if "application/json" not in accepted:
-                raise _refused(
-                    call,
-                    "strict-headers",
-                    tracker_error(400, "Accept: application/json is required."),
-                )
+        if self.settings.require_accept and not _accepts_json(request.headers.get("Accept", "")):
+            raise _refused(
+                call,
+                "strict-headers",
+                tracker_error(400, "Accept: application/json is required."),
+            )
         if (
             self.settings.require_get_content_type
             and request.method == "GET"
@@ -180,8 +211,7 @@ class Gate:
         account = principal.account
         now = self.clock.now()
         request = call.request
-        query = request.query_string.decode("latin-1")
-        key = request.path + "?" + "&".join(sorted(query.split("&"))) if query else request.path
+        key = _polled(request.path, request.query_string)
         last = account.last_get.pop(key, None)
         account.last_get[key] = now
         self._forget_old_gets(account, now)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 import ipaddress
 from collections.abc import Callable
@@ -51,7 +52,14 @@ class Principal:
 
 def subdomain_of(host: str, default: str) -> str:
     """The account's subdomain: the first label of the Host; a bare IP, ``localhost`` or a
-    name without a dot (a container's service name) mean the default account."""
+    name without a dot (a container's service name) mean the default account. (Remembered for
+    a Host of ordinary length: a client sends the same one every time.)"""
+    if len(host) <= 255:
+        return _subdomain_remembered(host, default)
+    return _subdomain(host, default)
+
+
+def _subdomain(host: str, default: str) -> str:
     hostname = host.strip().lower()
     if hostname.startswith("["):
         hostname = hostname[1 : hostname.find("]")]
@@ -66,6 +74,9 @@ def subdomain_of(host: str, default: str) -> str:
     if "." not in hostname:
         return default
     return hostname.split(".", 1)[0]
+
+
+_subdomain_remembered = functools.lru_cache(maxsize=256)(_subdomain)
 
 
 def _basic(header: str, refuse: Refuse) -> tuple[str, str]:

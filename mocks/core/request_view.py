@@ -1,0 +1,187 @@
+"""A bodiless request as the pipeline reads it, straight from the bytes the server parsed.
+
+``Call.request`` on the fast path: werkzeug's sans-IO ``Request`` (so ``args``, ``cookies``,
+``mimetype``, ``host_url`` are werkzeug's own code, exactly as on the full path) over
+``RawHeaders``, a read-only view of the raw header pairs. No WSGI environ, no
+``EnvironHeaders``, no input stream is built. The vendors' hooks read only what both request
+types offer: ``headers``, ``cookies``, ``args``, ``path``, ``method``, ``query_string``,
+``mimetype``, ``host_url``, ``remote_addr``, ``content_length``, ``get_data``, ``form``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, overload
+
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.sansio.request import Request as SansIORequest
+
+from .wire import Headers, Request
+
+
+class _Args(ImmutableMultiDict[str, str]):
+    """werkzeug's query parameters, with a ``get`` that raises nothing when a key is absent
+    (werkzeug's builds an HTTP exception per miss: several microseconds each)."""
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:
+        if key not in self:
+            return default
+        return super().get(key, default, type)
+
+
+_EMPTY_FORM: ImmutableMultiDict[str, str] = ImmutableMultiDict()
+
+
+class RawHeaders:
+    """Request headers as werkzeug's ``EnvironHeaders`` shows them, read from raw pairs.
+
+    As through a WSGI environ: names are case-insensitive and ``_`` is ``-``; a repeated
+    header is one value joined with ``,`` (``Content-Type``: the last one wins);
+    ``Content-Length`` is the body's length (``0``: only bodiless requests come here);
+    ``items()`` names headers in title case, in the order first received.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, raw: Headers) -> None:
+        # Names come lower-cased (``wire.Request``); values are decoded when read.
+        values = {b"content-length": b"0"}
+        values.update(raw)
+        if len(values) != len(raw) + 1 or b"_" in b"".join(values):
+            values = _joined(raw)  # a repeated header, Content-Length, or a ``_`` in a name
+        self._values = values
+
+    @overload
+    def get(self, name: str) -> str | None: ...
+    @overload
+    def get(self, name: str, default: str) -> str: ...
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self._values.get(_key(name))
+        return default if value is None else value.decode("latin-1")
+
+    def getlist(self, name: str) -> list[str]:
+        value = self.get(name)
+        return [] if value is None else [value]
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[_key(name)].decode("latin-1")
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and _key(name) in self._values
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return self.items()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        for name, value in self._values.items():
+            yield name.decode("latin-1").title(), value.decode("latin-1")
+
+
+def _joined(raw: Headers) -> dict[bytes, bytes]:
+    """Headers as a WSGI environ keeps them (see ``RawHeaders``)."""
+    values = {b"content-length": b"0"}
+    for raw_name, value in raw:
+        name = raw_name.replace(b"_", b"-")
+        if name == b"content-length":
+            continue
+        if name in values and name != b"content-type":
+            values[name] = values[name] + b"," + value
+        else:
+            values[name] = value
+    return values
+
+
+_KEYS: dict[str, bytes] = {}
+_ARGS: dict[bytes, ImmutableMultiDict[str, str]] = {}
+_COOKIES: dict[str | None, ImmutableMultiDict[str, str]] = {}
+_MIMETYPES: dict[str, str] = {}
+PARSES_KEPT = 256
+"""Query strings, ``Cookie`` and ``Content-Type`` values whose parse is remembered (all
+forgotten when full)."""
+
+
+REMEMBERED_CHARS = 2048
+"""A value longer than this is parsed each time, never remembered (bounds the memos' size)."""
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if key is not None and len(key) > REMEMBERED_CHARS:
+        return
+    if len(memo) >= PARSES_KEPT:
+        memo.clear()
+    memo[key] = value
+
+
+def _key(name: str) -> bytes:
+    """A header name as ``RawHeaders`` keeps it (remembered: callers ask by a few names)."""
+    key = _KEYS.get(name)
+    if key is None:
+        key = name.lower().replace("_", "-").encode("latin-1", "replace")
+        if len(_KEYS) < 1024:
+            _KEYS[name] = key
+    return key
+
+
+class RequestView(SansIORequest):
+    """A bodiless request parsed by the server, read the way ``werkzeug.Request`` reads one
+    (see the module docstring)."""
+
+    parameter_storage_class = _Args
+
+    def __init__(self, request: Request) -> None:
+        server = request.server or ("127.0.0.1", 0)
+        super().__init__(
+            method=request.method,
+            scheme=request.scheme,
+            server=(str(server[0]), server[1]),
+            root_path="",
+            # werkzeug's path is the percent-decoded one, as the server's is.
+            path=request.path,
+            query_string=request.query_string,
+            headers=RawHeaders(request.headers),  # type: ignore[arg-type]
+            remote_addr=request.client[0] if request.client else "",
+        )
+
+    @property
+    def args(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+        """werkzeug's parse of the query string, remembered per query string (immutable, so
+        shared safely: a client asks for the same few URLs again and again)."""
+        found = _ARGS.get(self.query_string)
+        if found is None:
+            found = super().args
+            _remember(_ARGS, self.query_string, found)
+        return found
+
+    @property
+    def cookies(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+        """werkzeug's parse of the ``Cookie`` header, remembered per header value."""
+        header = self.headers.get("Cookie")
+        found = _COOKIES.get(header)
+        if found is None:
+            found = super().cookies
+            _remember(_COOKIES, header, found)
+        return found
+
+    @property
+    def mimetype(self) -> str:
+        """werkzeug's media type of the ``Content-Type`` header, remembered per value."""
+        header = self.headers.get("Content-Type", "")
+        found = _MIMETYPES.get(header)
+        if found is None:
+            found = super().mimetype
+            _remember(_MIMETYPES, header, found)
+        return found
+
+    @property
+    def content_length(self) -> int:  # type: ignore[override]
+        return 0  # only bodiless requests come here
+
+    def get_data(self, cache: bool = True, as_text: bool = False) -> Any:
+        return "" if as_text else b""
+
+    @property
+    def form(self) -> ImmutableMultiDict[str, str]:
+        return _EMPTY_FORM
