@@ -539,21 +539,33 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str, Any]]]
 def _listeners(args: argparse.Namespace) -> list[Listener]:
     from .core.emulator import link_siblings
     from .core.server import Listener
+    from .core.tls import discard_prepared, prepare_test_ca
     from .vendors import create_emulator
 
     core, sections = _settings(args)
     _check_exposure(args.host, core.admin_token)
+    trackops = sections.get("trackops") or {}
+    if (
+        "trackops" in args.vendor
+        and not (trackops.get("plain_http") or trackops.get("tls_dir"))
+        and not (core.tls_cert or core.tls_key)
+    ):
+        # Trackops will want a fresh test CA: a helper makes it on another core meanwhile.
+        prepare_test_ca()
     listeners = []
-    for name in args.vendor:
-        emulator = create_emulator(name, core, sections[name], contracts_dir=args.contracts)
-        listeners.append(
-            Listener(
-                emulator,
-                host=args.host,
-                port=getattr(args, f"{name}_port"),
-                tls=emulator.tls.context if emulator.tls else None,
+    try:
+        for name in args.vendor:
+            emulator = create_emulator(name, core, sections[name], contracts_dir=args.contracts)
+            listeners.append(
+                Listener(
+                    emulator,
+                    host=args.host,
+                    port=getattr(args, f"{name}_port"),
+                    tls=emulator.tls.context if emulator.tls else None,
+                )
             )
-        )
+    finally:
+        discard_prepared()
     link_siblings([listener.emulator for listener in listeners])
     return listeners
 
