@@ -173,6 +173,9 @@ def write_markdown(folder: Path) -> Path:
             f"{data['deliveries']}/{data['expected_deliveries']} deliveries, latency p50 "
             f"{latency['p50']} ms, p99 **{latency['p99']} ms** (goal < 50 ms: "
             f"{latency['p99'] / 50:.2f}x), max {latency['max']} ms",
+            f"- the last socket got a push after (median of the pushes) "
+            f"{data.get('last_delivery_per_push_ms', {}).get('median')} ms, at worst "
+            f"{data.get('last_delivery_per_push_ms', {}).get('max')} ms",
             f"- the control call that pushes (it returns once every socket was written to): "
             f"p50 {data.get('push_call_ms', {}).get('p50')} ms, max "
             f"{data.get('push_call_ms', {}).get('max')} ms",
