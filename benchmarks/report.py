@@ -78,7 +78,9 @@ def _startup(name: str, data: dict[str, Any]) -> list[str]:
     lines = [
         f"## Start-up ({name})",
         "",
-        "Goal: all three emulators <= 0.3 s median, launch to every port answering.",
+        "Goal: all three emulators <= 0.3 s median, launch to every port answering. The code "
+        "before and after the start-up work, interleaved on this machine: docs/architecture.md "
+        "(Start-up).",
         "",
         f"- `trackmock serve` with all three emulators, launch → every emulator answered: "
         f"median **{ready['median']} s** ({ready['median'] / 0.3:.2f}x the goal; min "
@@ -168,6 +170,9 @@ def write_markdown(folder: Path) -> Path:
         latency = data["latency_ms"]
         lines += [
             f"## Track socket fan-out ({name})",
+            "",
+            "Before and after the two-pass fan-out, interleaved on this machine: "
+            "docs/architecture.md (Sockets).",
             "",
             f"- {data['clients']} clients, {data['pushes']} pushed positions: "
             f"{data['deliveries']}/{data['expected_deliveries']} deliveries, latency p50 "
