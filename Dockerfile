@@ -8,7 +8,8 @@ FROM python:3.11.13-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    TRACKMOCK_READY_FILE=/srv/trackmock/ready.json
+    TRACKMOCK_READY_FILE=/srv/trackmock/ready.json \
+    TRACKMOCK_CACHE_DIR=/usr/local/share/trackmock/cache
 
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -16,7 +17,12 @@ COPY mocks ./mocks
 COPY clients ./clients
 COPY contracts ./contracts
 COPY fixtures ./fixtures
-RUN pip install --no-cache-dir . && rm -rf /src
+# The packaged contracts parsed once here, into the cache every start reads (the emulator user
+# only reads it; contracts given with --contracts are parsed at start).
+RUN pip install --no-cache-dir . && rm -rf /src \
+    && python -c "from trackmock.core.contracts import Contract; \
+from trackmock.core.paths import contracts_dir; \
+[Contract.from_path(p) for p in sorted(contracts_dir().glob('*/*.yaml'))]"
 
 # The emulators run as this user, never as root. /srv/trackmock holds the ready file and the
 # test CA; Compose mounts a host folder there (writable for this uid, or run as your own uid).

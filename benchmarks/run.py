@@ -35,6 +35,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from . import pipeline, proxy_overhead, targets
 from .heavy_work import measure as bench_heavy
 from .wrk import run_wrk, wait_for_port
@@ -110,42 +112,89 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+HEAVY_MODULES = ("flask", "werkzeug", "jsonschema", "faker", "yaml", "hypothesis", "trustme")
+"""Modules whose import is a noticeable part of a start: which of them serve loads."""
+
+_SERVE_IMPORTS = (
+    "import sys, json, trackmock.cli as cli; "
+    "args = cli.build_parser().parse_args(['serve', '--tracker-port', '0', "
+    "'--trackops-port', '0', '--track-port', '0']); cli._listeners(args); "
+    f"print(json.dumps(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)))"
+)
+
+
 def bench_startup(runs: int = 7) -> dict[str, Any]:
     """Launch → every emulator answered its health check (the CLI probes before writing the
-    ready file), for all three emulators; and the cost of importing the package.
+    ready file), for all three emulators; the CPU time the server (and its TLS helper) used
+    until then; the first API request to each emulator right after (work left for first use
+    shows there); which heavy modules building the emulators imports; and the cost of
+    importing the package.
 
     As an installed package runs: with its bytecode compiled (one unmeasured launch writes it
     where the environment had turned that off)."""
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     with serving(["tracker", "trackops", "track"], {}):
         pass
-    samples = []
+    samples, cpu, first = [], [], []
     for _ in range(runs):
         started = time.perf_counter()
-        with serving(["tracker", "trackops", "track"], {}):
+        with serving(["tracker", "trackops", "track"], {}) as (ready, pid):
             samples.append(time.perf_counter() - started)
+            cpu.append(cpu_seconds(pid, children=True))
+            first.append(_first_requests(ready))
     probe = (
         "import sys, time; t = time.perf_counter(); import trackmock, trackmock.cli; "
         "print(time.perf_counter() - t, 'faker' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     seconds, faker = out.stdout.split()
+    imports = subprocess.run(
+        [sys.executable, "-c", _SERVE_IMPORTS], capture_output=True, text=True, check=True
+    )
     return {
-        "all_three_ready_s": {
-            "median": round(statistics.median(samples), 3),
-            "min": round(min(samples), 3),
-            "max": round(max(samples), 3),
-            "samples": [round(s, 3) for s in samples],
+        "all_three_ready_s": _spread(samples),
+        "server_cpu_s_until_ready": _spread(cpu),
+        "first_request_ms": {
+            vendor: _spread([sample[vendor] * 1000 for sample in first], 1) for vendor in first[0]
         },
+        "serve_imports": json.loads(imports.stdout),
         "import_trackmock_cli_s": round(float(seconds), 4),
         "import_pulls_faker": faker == "True",
+        "load_average": os.getloadavg(),
     }
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time ``pid`` has used."""
+def _spread(samples: list[float], digits: int = 3) -> dict[str, Any]:
+    return {
+        "median": round(statistics.median(samples), digits),
+        "min": round(min(samples), digits),
+        "max": round(max(samples), digits),
+        "samples": [round(s, digits) for s in samples],
+    }
+
+
+def _first_requests(ready: dict[str, Any]) -> dict[str, float]:
+    """Seconds each emulator takes to answer its first hot GET (the first of THROUGHPUT)."""
+    took = {}
+    for vendor, info in ready.items():
+        verify = info.get("ca_cert") or True
+        headers = targets.auth_headers(vendor, info, verify)
+        target = next(t for t in targets.THROUGHPUT if t.vendor == vendor)
+        started = time.perf_counter()
+        answer = requests.get(info["url"] + target.path, headers=headers, verify=verify, timeout=30)
+        took[vendor] = time.perf_counter() - started
+        answer.raise_for_status()
+    return took
+
+
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User plus system CPU time ``pid`` has used (with ``children``: and its children it
+    has waited for)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _measure(

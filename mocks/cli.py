@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import ipaddress
 import json
 import os
@@ -570,21 +571,33 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str, Any]]]
 def _listeners(args: argparse.Namespace) -> list[Listener]:
     from .core.emulator import link_siblings
     from .core.server import Listener
+    from .core.tls import discard_prepared, prepare_test_ca
     from .vendors import create_emulator
 
     core, sections = _settings(args)
     _check_exposure(args.host, core.admin_token)
+    trackops = sections.get("trackops") or {}
+    if (
+        "trackops" in args.vendor
+        and not (trackops.get("plain_http") or trackops.get("tls_dir"))
+        and not (core.tls_cert or core.tls_key)
+    ):
+        # Trackops will want a fresh test CA: a helper makes it on another core meanwhile.
+        prepare_test_ca()
     listeners = []
-    for name in args.vendor:
-        emulator = create_emulator(name, core, sections[name], contracts_dir=args.contracts)
-        listeners.append(
-            Listener(
-                emulator,
-                host=args.host,
-                port=getattr(args, f"{name}_port"),
-                tls=emulator.tls.context if emulator.tls else None,
+    try:
+        for name in args.vendor:
+            emulator = create_emulator(name, core, sections[name], contracts_dir=args.contracts)
+            listeners.append(
+                Listener(
+                    emulator,
+                    host=args.host,
+                    port=getattr(args, f"{name}_port"),
+                    tls=emulator.tls.context if emulator.tls else None,
+                )
             )
-        )
+    finally:
+        discard_prepared()
     link_siblings([listener.emulator for listener in listeners])
     return listeners
 
@@ -675,6 +688,10 @@ async def _serve(args: argparse.Namespace) -> int:
 
     listeners = _listeners(args)
     _restore_states(args, listeners)
+    # What start-up built (contracts, fixtures, routes) lives as long as the process: out of
+    # the cyclic collector's sight from now on, which then runs as usual (see _run_serve).
+    gc.freeze()
+    gc.enable()
     runner = Runner(listeners)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -704,6 +721,9 @@ def _run_serve(args: argparse.Namespace) -> int:
     from .core.server import new_event_loop
     from .core.settings import SettingsError
 
+    # Start-up makes a few hundred thousand objects that live as long as the process; the
+    # cyclic collector would walk them again and again meanwhile (a fifth of the start).
+    gc.disable()
     loop = new_event_loop()
     try:
         return loop.run_until_complete(_serve(args))
@@ -714,6 +734,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         print(f"trackmock: {exc}", file=sys.stderr)
         return 1
     finally:
+        gc.enable()
         loop.close()
 
 

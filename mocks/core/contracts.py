@@ -14,14 +14,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin, urlparse
 from urllib.request import url2pathname
 
 import orjson
-import yaml
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -37,14 +36,23 @@ class ContractError(ValueError):
     """A contract that cannot be loaded or used; the message names the file and the place."""
 
 
-class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
-    """YAML as JSON sees it: timestamps stay strings, so examples compare with JSON traffic."""
+@cache
+def _loader() -> type[Any]:
+    """PyYAML's fastest safe loader (libyaml's when built with it), reading YAML as JSON sees
+    it: timestamps stay strings, so examples compare with JSON traffic. Made on first use: a
+    start whose contracts are all cached never imports PyYAML."""
+    import yaml
 
+    base = yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    class Loader(base):  # type: ignore[valid-type,misc]
+        pass
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in found if tag != "tag:yaml.org,2002:timestamp"]
+        for first, found in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
 
 
 def _cache_dir() -> Path | None:
@@ -65,25 +73,101 @@ def _parse_yaml(data: bytes, path: Path) -> Any:
             return orjson.loads(cached.read_bytes())
         except (OSError, orjson.JSONDecodeError):
             pass
+    import yaml
+
     try:
-        document = yaml.load(data, Loader=_Loader)
+        document = yaml.load(data, Loader=_loader())
     except yaml.YAMLError as exc:
         raise ContractError(f"{path}: not valid YAML: {exc}") from exc
     if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            temporary = cached.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_bytes(orjson.dumps(document))
-            os.replace(temporary, cached)
-        except (OSError, TypeError):
-            # A read-only home or a value JSON cannot hold: parse again next time.
-            pass
+        _write_cache(cached, document)
     return document
+
+
+def _write_cache(cached: Path, value: Any) -> None:
+    """Write ``value`` as JSON to ``cached`` whole or not at all: two processes starting at
+    once each write their own temporary file and the last rename wins, both with the same
+    content; a reader never sees half a file."""
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(orjson.dumps(value))
+        os.replace(temporary, cached)
+    except (OSError, TypeError):
+        # A read-only home or a value JSON cannot hold: load from the sources next time.
+        pass
+
+
+BUNDLE_FORMAT = 1
+"""Bump when what a cached bundle holds changes: older bundles are then not used."""
+
+
+def _documents(path: Path) -> dict[str, Any]:
+    """URI -> document: ``path``, every document in its folder, and every file outside the
+    folder that they refer to.
+
+    The whole set is cached as one JSON file under the user's cache folder, keyed by the
+    folder's name and every file's name and content, so a start reads one file instead of
+    parsing and walking dozens. Files outside the folder are listed in the bundle with a
+    hash of their content (or as missing) and checked on every use: a change anywhere loads
+    afresh."""
+    files = sorted(
+        other
+        for other in path.parent.rglob("*")
+        if other.suffix in _DOC_SUFFIXES and other.is_file() and other != path
+    )
+    contents = {file: file.read_bytes() for file in [path, *files]}
+    folder = _cache_dir()
+    cached = None
+    if folder is not None:
+        key = hashlib.sha256(f"{BUNDLE_FORMAT}\0{path}\0".encode())
+        for file, data in contents.items():
+            key.update(f"{file.relative_to(path.parent)}\0{len(data)}\0".encode())
+            key.update(data)
+        cached = folder / f"contract-{key.hexdigest()}.json"
+        bundle = _cached_bundle(cached)
+        if bundle is not None:
+            return bundle
+    documents = {file.as_uri(): _parse(data, file) for file, data in contents.items()}
+    outside: dict[str, Any] = {}
+    missing: set[str] = set()
+    _add_referenced_files(outside, documents, missing)
+    if cached is not None:
+        # A file referred to but missing is listed too (no hash): once it is made, it counts.
+        hashes = {uri: _file_hash(uri) for uri in sorted({*outside, *missing})}
+        _write_cache(cached, {"documents": {**documents, **outside}, "outside": hashes})
+    return {**documents, **outside}
+
+
+def _cached_bundle(cached: Path) -> dict[str, Any] | None:
+    """The documents of a cached bundle, or None if there is none or a file outside the
+    folder has changed since it was made."""
+    try:
+        bundle = orjson.loads(cached.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(bundle, dict) or not isinstance(bundle.get("documents"), dict):
+        return None
+    for uri, digest in (bundle.get("outside") or {}).items():
+        if _file_hash(uri) != digest:
+            return None
+    documents: dict[str, Any] = bundle["documents"]
+    return documents
+
+
+def _file_hash(uri: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(url2pathname(urlparse(uri).path)).read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def read_document(path: Path) -> Any:
     """Parse a YAML or JSON file (JSON is YAML, but orjson is much faster for it)."""
-    data = path.read_bytes()
+    return _parse(path.read_bytes(), path)
+
+
+def _parse(data: bytes, path: Path) -> Any:
     if path.suffix == ".json":
         try:
             return orjson.loads(data)
@@ -226,30 +310,41 @@ def concrete_siblings(paths: list[str]) -> dict[tuple[str, str], set[str]]:
 _TEMPLATE = re.compile(r"\{[^}/]+\}")
 
 
-def _add_referenced_files(resources: dict[str, Any], documents: dict[str, Any]) -> None:
-    """Load into ``resources`` the files outside the folder that ``documents`` refer to."""
+def _add_referenced_files(
+    resources: dict[str, Any], documents: dict[str, Any], missing: set[str] | None = None
+) -> None:
+    """Load into ``resources`` the files outside the folder that ``documents`` refer to (and
+    name in ``missing`` those referred to that do not exist)."""
     pending = list(documents.items())
     while pending:
         uri, node = pending.pop()
-        for ref in _refs(node):
-            target = urldefrag(urljoin(uri, ref))[0]
+        # A contract repeats the same few $refs thousands of times: join each one once.
+        targets = {urldefrag(urljoin(uri, ref))[0] for ref in _refs(node)}
+        for target in sorted(targets):
             if not target.startswith("file:") or target in resources or target in documents:
                 continue
             file = Path(url2pathname(urlparse(target).path))
             if file.is_file():
                 resources[target] = read_document(file)
                 pending.append((target, resources[target]))
+            elif missing is not None:
+                missing.add(target)
 
 
-def _refs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        if isinstance(node.get("$ref"), str) and not node["$ref"].startswith("#"):
-            yield node["$ref"]
-        for value in node.values():
-            yield from _refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _refs(value)
+def _refs(node: Any) -> set[str]:
+    """Every ``$ref`` in ``node`` that leaves its document (not ``#/...``), once each."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            ref = current.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                found.add(ref)
+            stack.extend(value for value in current.values() if isinstance(value, dict | list))
+        elif isinstance(current, list):
+            stack.extend(value for value in current if isinstance(value, dict | list))
+    return found
 
 
 class Contract:
@@ -277,12 +372,8 @@ class Contract:
         path = Path(path).resolve()
         if not path.is_file():
             raise ContractError(f"{path}: no such contract file")
-        resources = {}
-        for other in sorted(path.parent.rglob("*")):
-            if other.suffix in _DOC_SUFFIXES and other.is_file() and other != path:
-                resources[other.as_uri()] = read_document(other)
-        document = read_document(path)
-        _add_referenced_files(resources, {path.as_uri(): document, **resources})
+        resources = _documents(path)
+        document = resources.pop(path.as_uri())
         return cls(document, path.as_uri(), resources)
 
     @classmethod
@@ -328,7 +419,7 @@ class Contract:
 
     def resolve(self, location: str) -> Any:
         """The contents at an absolute ``uri#/json/pointer`` location."""
-        base, fragment = urldefrag(location)
+        base, _, fragment = location.partition("#")
         try:
             node = self.resources[base]
         except KeyError:
@@ -345,7 +436,11 @@ class Contract:
         """Follow ``$ref``s from ``node`` (found at ``location``) to what they point at."""
         seen = set()
         while isinstance(node, dict) and isinstance(node.get("$ref"), str):
-            target = urljoin(location, node["$ref"])
+            ref = node["$ref"]
+            # Most refs stay in their document: the same as urljoin, without its parsing.
+            target = (
+                location.partition("#")[0] + ref if ref.startswith("#") else urljoin(location, ref)
+            )
             if "#" not in target:
                 target += "#"
             if target in seen:

@@ -30,7 +30,7 @@ import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.http import remove_entity_headers
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, Rule
 
 from .clock import Clock
 from .conformance import FrameAudit
@@ -143,6 +143,23 @@ class _Except(BaseConverter):
     def __init__(self, url_map: Any, *literals: str) -> None:
         super().__init__(url_map)
         self.regex = "(?!(?:{})$)[^/]+".format("|".join(re.escape(x) for x in literals))
+
+
+class _LazyBuildRule(Rule):
+    """A URL rule whose URL builders (``url_for``) are compiled on first use, not at start:
+    werkzeug compiles two builder functions per rule, most of the start-up cost of a routing
+    table of 200+ rules, and the emulators match URLs but never build them."""
+
+    def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
+        compile_builder = super()._compile_builder
+        compiled: list[Callable[..., tuple[str, str]]] = []
+
+        def build(rule: Rule, *args: Any, **kwargs: Any) -> tuple[str, str]:
+            if not compiled:
+                compiled.append(compile_builder(append_unknown))
+            return compiled[0](rule, *args, **kwargs)
+
+        return build
 
 
 class PipelineHooks(Protocol):
@@ -443,6 +460,7 @@ class Emulator:
         app = Flask(f"trackmock.{self.name}")
         app.url_map.strict_slashes = False
         app.url_map.converters["except"] = _Except
+        app.url_rule_class = _LazyBuildRule
         self.routes: list[Route] = []
         admin, vendor_admin = self.admin.contract, self.admin.vendor_contract
         contracts = [self.contract, admin, vendor_admin]

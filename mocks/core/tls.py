@@ -16,6 +16,8 @@ import logging
 import os
 import shutil
 import ssl
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,15 +111,113 @@ def _given(cert_file: Path | None, key_file: Path | None, ca_file: Path | None) 
 
 
 def _fresh(folder: Path, names: tuple[str, ...], *, temporary: Path | None = None) -> ServerTls:
+    context = _context()
+    prepared = _take_prepared()
+    if prepared is not None:
+        made = prepared.finish(names)
+        if made is not None:
+            context.load_cert_chain(str(made / CERT_FILE))
+            (made / CERT_FILE).unlink()
+            return ServerTls(context, made / CA_FILE, made)
     import trustme
 
     folder.mkdir(parents=True, exist_ok=True)
     ca = trustme.CA(organization_name="trackmock test CA")
     ca_path = folder / CA_FILE
     ca.cert_pem.write_to_path(str(ca_path))
-    context = _context()
     ca.issue_cert(*names).configure_cert(context)
     return ServerTls(context, ca_path, temporary)
+
+
+class PreparedCa:
+    """A throwaway test CA made by a helper process while this one builds the emulators.
+
+    Importing the X.509 library and making a CA cost a good part of a start, on one core;
+    the helper does it on another. It makes the CA at once, then waits for the names the
+    server certificate must hold (``finish``), writes the CA certificate and the server's
+    key and chain (owner-only) to a fresh private folder, and exits. Nothing is lost if it
+    fails: ``finish`` answers None and the caller makes the CA itself.
+    """
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="trackmock-tls-"))
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", __name__, str(self.folder)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def finish(self, names: tuple[str, ...]) -> Path | None:
+        """The folder holding the CA and the server certificate for ``names``, or None."""
+        process = self._process
+        try:
+            answer, _ = process.communicate(("\n".join(names) + "\n").encode(), timeout=60)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            process.kill()
+            process.wait()
+            answer = b""
+        if process.returncode == 0 and answer.strip() == b"ok":
+            return self.folder
+        log.debug("the TLS helper failed (exit %s); making the test CA here", process.returncode)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return None
+
+    def discard(self) -> None:
+        """Stop the helper unused and remove its folder."""
+        process = self._process
+        if process.returncode is None:
+            with contextlib.suppress(OSError, ValueError):
+                process.communicate(b"", timeout=60)
+            if process.returncode is None:
+                process.kill()
+                process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_prepared: PreparedCa | None = None
+
+
+def prepare_test_ca() -> None:
+    """Start making a test CA in a helper process; the next ``make_server_tls`` that needs a
+    fresh CA in a temporary folder takes it. For ``trackmock serve``, which knows before it
+    builds the emulators that Trackops will need one."""
+    global _prepared
+    discard_prepared()
+    try:
+        _prepared = PreparedCa()
+    except OSError:
+        _prepared = None
+
+
+def discard_prepared() -> None:
+    """Stop a helper nobody took (the emulators failed to build, or needed none)."""
+    global _prepared
+    prepared, _prepared = _prepared, None
+    if prepared is not None:
+        prepared.discard()
+
+
+def _take_prepared() -> PreparedCa | None:
+    global _prepared
+    prepared, _prepared = _prepared, None
+    return prepared
+
+
+def _helper_main(folder: Path) -> int:
+    """The helper process (``PreparedCa``): make a CA now, then a server certificate for the
+    names read from standard input (one a line); answer ``ok``."""
+    import trustme
+
+    ca = trustme.CA(organization_name="trackmock test CA")
+    names = tuple(line.strip() for line in sys.stdin if line.strip())
+    if not names:
+        return 1
+    leaf = ca.issue_cert(*names)
+    _write(folder / CA_FILE, ca.cert_pem.bytes())
+    _write(folder / CERT_FILE, leaf.private_key_and_cert_chain_pem.bytes(), private=True)
+    sys.stdout.write("ok\n")
+    return 0
 
 
 def _kept(folder: Path, names: tuple[str, ...], label: str, now: datetime) -> ServerTls:
@@ -261,3 +361,7 @@ def _normal(name: str) -> str:
         return str(ipaddress.ip_address(name))
     except ValueError:
         return name.lower()
+
+
+if __name__ == "__main__":
+    sys.exit(_helper_main(Path(sys.argv[1])))

@@ -20,7 +20,8 @@ import contextlib
 import functools
 import itertools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import operator
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any, Protocol
@@ -80,7 +81,7 @@ class Frames(tuple[str, ...]):
 
 
 def _passed_on(frames: Sequence[str], change: Frames) -> bool:
-    return len(frames) == len(change) and all(a is b for a, b in zip(frames, change, strict=True))
+    return len(frames) == len(change) and all(map(operator.is_, frames, change))
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,8 +278,15 @@ class SocketConnection:
             self._record(frames, None)
             await self._send_each(frames)
 
-    def _write(self, frames: Sequence[str], shared: Frames | None) -> None:
-        """Write to our server's channel now (it never blocks); close a client too far behind."""
+    def _write(
+        self, frames: Sequence[str], shared: Frames | None, later: list[_Sent] | None = None
+    ) -> None:
+        """Write to our server's channel now (it never blocks); close a client too far behind.
+
+        Every text frame this socket sends passes here, one call per write: the initial push,
+        PINGs, answers and pushed changes. The frames are journaled and checked after the
+        write; ``later`` collects them for the caller to do so once a whole fan-out is
+        written (``fan_out``)."""
         channel = self._channel
         if self.closed or not frames:
             return
@@ -297,9 +305,16 @@ class SocketConnection:
                     channel.close(step.value)
                     self._events.put_nowait(_Event("wake"))
             return
-        self._record(frames, shared)
-        self.emulator.frame_audit.sent += len(frames)
         channel.write_frames(shared.wire if shared is not None else encode_text_frames(frames))
+        if later is None:
+            self._sent(frames, shared)
+        else:
+            later.append((self, frames, shared))
+
+    def _sent(self, frames: Sequence[str], shared: Frames | None) -> None:
+        """Count, journal and check frames this socket has written."""
+        self.emulator.frame_audit.sent += len(frames)
+        self._record(frames, shared)
 
     def _faulted(self, frames: Sequence[str]) -> list[_Step]:
         """What to do with ``frames`` as the frame faults say, each frame in turn; the journal
@@ -406,11 +421,12 @@ class SocketConnection:
             # The peer went away between our check and the write.
             self.closed = True
 
-    def push(self, change: Any) -> None:
+    def push(self, change: Any, later: list[_Sent] | None = None) -> None:
         """Hand a change to this socket's session (safe from any thread).
 
         On the loop's thread, while the session has nothing else waiting, the change is
-        handled at once: a push to a thousand sockets then costs no task switch at all."""
+        handled at once: a push to a thousand sockets then costs no task switch at all.
+        ``later``: see ``fan_out``."""
         inline = self._inline
         if (
             inline is not None
@@ -428,12 +444,24 @@ class SocketConnection:
                 self._events.put_nowait(_Event("wake"))
                 return
             shared = change if isinstance(change, Frames) and _passed_on(frames, change) else None
-            self._write(frames, shared)
-            if session.close_code is not None or session.deadline() != self._armed:
-                # The session wants to close, or its next deadline moved: let drive look.
-                self._events.put_nowait(_Event("wake"))
+            if later is None:
+                self._write(frames, shared)
+                self._look_again()
+            else:
+                self._write(frames, shared, later)
+                later.append((self, (), None))
             return
         self._put(_Event("push", change))
+
+    def _look_again(self) -> None:
+        """After a change handled at once: wake ``drive`` if the session wants to close or
+        its next deadline moved."""
+        inline = self._inline
+        if inline is None or self.closed:
+            return
+        session = inline[0]
+        if session.close_code is not None or session.deadline() != self._armed:
+            self._events.put_nowait(_Event("wake"))
 
     def close_soon(self, code: int = 1000) -> None:
         """Ask the socket to close (safe from any thread)."""
@@ -496,6 +524,30 @@ class SocketConnection:
                 "ws-in", path=self.path, connection=self.id, request_body=text.encode("utf-8")
             )
             self._enqueue(_Event("text", text))
+
+
+_Sent = tuple["SocketConnection", Sequence[str], "Frames | None"]
+"""A socket, the frames it wrote and their shared encoding (no frames: only look again)."""
+
+
+def fan_out(sockets: Iterable[Any], change: Frames) -> int:
+    """Push one change to many sockets; returns how many sockets got it.
+
+    In two passes: the first only hands the change to each socket and writes it (encoded
+    once, one write per socket), the second journals and checks what each wrote and lets
+    its driver look at its session again. The last of a thousand clients then waits for a
+    thousand writes, not for a thousand writes and their bookkeeping."""
+    later: list[_Sent] = []
+    count = 0
+    for socket in sockets:
+        socket.push(change, later)
+        count += 1
+    for connection, frames, shared in later:
+        if frames:
+            connection._sent(frames, shared)
+        else:
+            connection._look_again()
+    return count
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

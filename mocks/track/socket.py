@@ -12,11 +12,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import InitVar, dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from ..core.websocket import Frames, drive
+from ..core.websocket import Frames, drive, fan_out
 from .errors import NO_SESSION, track_error
 from .feed import FeedSession, PingRule
 from .records import frame_key
@@ -36,7 +36,7 @@ LOGOUT_CLOSE_CODE = 1000
 
 
 class Socket(Protocol):
-    def push(self, change: object) -> None: ...
+    def push(self, change: object, later: list[Any] | None = None) -> None: ...
 
     def close_soon(self, code: int = 1000) -> None: ...
 
@@ -58,14 +58,13 @@ class Hub:
                 del self._by_user[user_id]
 
     def publish(self, user_ids: Iterable[int], frames: tuple[str, ...]) -> int:
-        """Push ``frames`` to every socket of these users; returns how many sockets got them."""
-        count = 0
-        frames = Frames(frames)  # encoded once, written to each socket in one write
-        for user_id in user_ids:
-            for socket in self._by_user.get(user_id, ()):
-                socket.push(frames)
-                count += 1
-        return count
+        """Push ``frames`` to every socket of these users; returns how many sockets got them.
+        Encoded once, written to each socket in one write (``fan_out``)."""
+        by_user = self._by_user
+        return fan_out(
+            [socket for user_id in user_ids for socket in by_user.get(user_id, ())],
+            Frames(frames),
+        )
 
     def close_all(self, code: int) -> None:
         for sockets in list(self._by_user.values()):

@@ -292,3 +292,45 @@ def test_the_entry_point_explains_a_folder_it_cannot_write(
     assert run.returncode == 1
     assert f"cannot write the ready file to {mounted} as uid {IMAGE_UID}" in run.stderr
     assert 'TRACKMOCK_USER="$(id -u):$(id -g)"' in run.stderr
+
+
+def test_the_image_parses_the_packaged_contracts_at_build_time(tmp_path: Path) -> None:
+    """The build fills ``TRACKMOCK_CACHE_DIR`` with the packaged contracts; the emulator user
+    only reads it: every contract an emulator loads then comes from the cache, read-only."""
+    env = dict(entry.split("=", 1) for entry in re.findall(r"(\w+=\S+)", instructions("ENV")[0]))
+    assert env["TRACKMOCK_CACHE_DIR"] == "/usr/local/share/trackmock/cache"
+    (build,) = [run for run in instructions("RUN") if "pip install" in run]
+    warm = re.search(r'python -c "(.+)"', build)
+    assert warm is not None
+    cache = tmp_path / "cache"
+    environment = {**os.environ, "TRACKMOCK_CACHE_DIR": str(cache)}
+    subprocess.run([sys.executable, "-c", warm.group(1)], env=environment, check=True)
+    made = sorted(path.name for path in cache.iterdir())
+    cache.chmod(0o555)
+    try:
+        loaded = subprocess.run(
+            [sys.executable, "-c", _LOAD_EVERY_EMULATOR],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        cache.chmod(0o755)
+    assert sorted(path.name for path in cache.iterdir()) == made
+    assert loaded.stdout.split() == ["False"], "an emulator start parsed YAML"
+
+
+_LOAD_EVERY_EMULATOR = """
+import sys
+from trackmock.core.settings import CoreSettings
+from trackmock.vendors import VENDORS, create_emulator
+for name in VENDORS:
+    section = {"plain_http": True} if name == "trackops" else {}
+    emulator = create_emulator(name, CoreSettings(), section)
+    path = emulator.provider.asyncapi_contract()
+    if path is not None:
+        from trackmock.core.contracts import Contract
+        Contract.from_path(path)
+print("yaml" in sys.modules)
+"""

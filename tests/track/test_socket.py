@@ -4,6 +4,7 @@ webSessionTimeout."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -396,3 +397,46 @@ def test_a_logout_closes_the_sessions_sockets_and_ends_its_pushes(track: Emulato
         assert frame(stays)["devices"][0]["name"] == "after logout", "other sessions go on"
     socket_entries = track.control.journal(kind="ws-close")
     assert len(socket_entries) == 2
+
+
+@pytest.mark.behaviour("SF-02")
+def test_a_push_to_many_sockets_reaches_each_once_and_is_journaled_per_socket(
+    track: EmulatorHandle,
+) -> None:
+    """A change fanned out to many sockets (written to all of them first, journaled and
+    checked after: ``core/websocket.py`` ``fan_out``) reaches every socket once, in order,
+    with the same bytes; the journal and the frame audit count each socket's frames."""
+    count = 24
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(open_socket(track, login(track))) for _ in range(count)]
+        before = track.control.conformance()["frames"]
+        seen = {e["connection"] for e in track.control.journal(kind="ws-open")}
+        for latitude in (49.91, 49.92):
+            track.control.call(
+                "POST", "positions", json={"deviceId": 794513675, "latitude": latitude}
+            )
+        texts = [[ws.recv(timeout=WAIT) for _ in range(4)] for ws in sockets]
+        after = track.control.conformance()["frames"]
+        sent = track.control.journal(kind="ws-out")
+    assert all(got == texts[0] for got in texts), "every socket got the same frames"
+    assert [next(iter(json.loads(text))) for text in texts[0]] == [
+        "devices",
+        "positions",
+        "devices",
+        "positions",
+    ]
+    assert [json.loads(text)["positions"][0]["latitude"] for text in texts[0][1::2]] == [
+        49.91,
+        49.92,
+    ]
+    assert {k: after[k] - before[k] for k in after} == {
+        "sent": 4 * count,
+        "checked": 4 * count,
+        "failed": 0,
+    }
+    by_socket: dict[int, list[str]] = {}
+    for entry in sent[-4 * count :]:
+        by_socket.setdefault(entry["connection"], []).append(entry["body"])
+    assert len(by_socket) == count
+    assert set(by_socket) <= seen
+    assert all(bodies == texts[0] for bodies in by_socket.values())

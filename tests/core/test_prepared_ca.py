@@ -1,0 +1,93 @@
+"""The test CA made by a helper process while ``trackmock serve`` builds the emulators
+(``core/tls.py``, ``PreparedCa``): the same CA and certificate as one made in-process, no
+private key left on disk, and the in-process way when the helper fails or is not taken."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+from trackmock.core import tls
+
+NAMES = ("localhost", "127.0.0.1", "acme.localhost")
+
+
+def _handshake(server: tls.ServerTls, host: str) -> str:
+    """A TLS handshake over a socket pair, the client trusting only the emulator's CA;
+    returns the protocol version agreed."""
+    assert server.ca_cert is not None
+    client_context = ssl.create_default_context(cafile=str(server.ca_cert))
+    left, right = socket.socketpair()
+    errors: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            with server.context.wrap_socket(right, server_side=True) as wrapped:
+                wrapped.recv(1)
+        except (OSError, ssl.SSLError) as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    with client_context.wrap_socket(left, server_hostname=host) as client:
+        version = client.version()
+        client.sendall(b"x")
+    thread.join(timeout=30)
+    assert not errors
+    assert version is not None
+    return version
+
+
+def test_a_prepared_ca_serves_tls_for_every_name_and_leaves_no_key_on_disk() -> None:
+    tls.prepare_test_ca()
+    made = tls.make_server_tls(None, NAMES)
+    try:
+        assert made.ca_cert is not None
+        assert made.temporary is not None
+        assert made.ca_cert.parent == made.temporary
+        assert stat.S_IMODE(made.temporary.stat().st_mode) == 0o700
+        assert [p.name for p in made.temporary.iterdir()] == [tls.CA_FILE]
+        for host in ("localhost", "acme.localhost"):
+            assert _handshake(made, host) in ("TLSv1.2", "TLSv1.3")
+    finally:
+        made.cleanup()
+    assert not made.temporary.exists()
+
+
+def test_a_failing_helper_falls_back_to_making_the_ca_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tls.sys, "executable", "/bin/false")
+    tls.prepare_test_ca()
+    made = tls.make_server_tls(None, NAMES)
+    try:
+        assert made.ca_cert is not None
+        assert made.ca_cert.is_file()
+        assert _handshake(made, "localhost") in ("TLSv1.2", "TLSv1.3")
+    finally:
+        made.cleanup()
+
+
+def test_a_prepared_ca_nobody_takes_is_discarded() -> None:
+    tls.prepare_test_ca()
+    prepared = tls._prepared
+    assert prepared is not None
+    tls.discard_prepared()
+    assert tls._prepared is None
+    assert prepared._process.returncode is not None
+    assert not prepared.folder.exists()
+
+
+def test_a_kept_folder_does_not_take_the_prepared_ca(tmp_path: Path) -> None:
+    """``tls_dir`` keeps its own CA across restarts: a prepared one is not used for it."""
+    tls.prepare_test_ca()
+    try:
+        made = tls.make_server_tls(tmp_path / "tls", NAMES)
+        assert made.ca_cert == tmp_path / "tls" / tls.CA_FILE
+        assert tls._prepared is not None
+    finally:
+        tls.discard_prepared()
