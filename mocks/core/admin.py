@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .clock import parse_instant
 from .errors import HttpError, admin_error
 from .faults import FaultError
-from .journal import JOURNAL_NOTES, Query
+from .journal import Query
 from .paths import contracts_dir
 from .validation import MESSAGE_CHARS
 
@@ -83,13 +83,13 @@ class AdminApi:
         from .emulator import Reply
         from .snapshot import take
 
-        _withhold_bodies(call)
+        call.withhold_bodies()
         return Reply.encoded(orjson.dumps(take(self.emulator)))
 
     def restoreSnapshot(self, call: Call) -> dict[str, Any]:
         from .snapshot import SnapshotError, restore
 
-        _withhold_bodies(call)
+        call.withhold_bodies()
         try:
             return restore(self.emulator, call.body)
         except SnapshotError as exc:
@@ -187,10 +187,3 @@ class AdminApi:
     def clearViolations(self, call: Call) -> None:
         self.emulator.violations.clear()
         self.emulator.handler_errors.clear()
-
-
-def _withhold_bodies(call: Call) -> None:
-    """Keep a snapshot out of the journal: it holds every token, password and session."""
-    notes = call.request.environ.get(JOURNAL_NOTES)
-    if notes is not None:
-        notes["withhold_bodies"] = True

@@ -103,6 +103,8 @@ class Call:
     """Headers any step adds to the response (a warning, a cookie)."""
     rules: list[dict[str, str]] = field(default_factory=list)
     """The rules that fired on this request (``fire``); the journal keeps them."""
+    journal_notes: dict[str, Any] | None = None
+    """What the pipeline tells the request's journal entry (``JOURNAL_NOTES``), on both paths."""
 
     def fire(self, rule: str, detail: str) -> None:
         """Note that ``rule`` (a vendor's polling rule, a rate limit ...) acted on this request,
@@ -112,6 +114,11 @@ class Call:
     @property
     def now(self) -> float:
         return self.emulator.clock.now()
+
+    def withhold_bodies(self) -> None:
+        """Keep this exchange's bodies out of the journal (a snapshot: every token and session)."""
+        if self.journal_notes is not None:
+            self.journal_notes["withhold_bodies"] = True
 
     @property
     def query(self) -> dict[str, Any]:
@@ -560,6 +567,7 @@ class Emulator:
             return None
         if notes is not None:
             notes.update(operation=operation.id, rules=call.rules)
+            call.journal_notes = notes
         try:
             if operation.secured:
                 call.principal = hooks.authenticate(call)
