@@ -577,27 +577,29 @@ def _listeners(args: argparse.Namespace) -> list[Listener]:
     core, sections = _settings(args)
     _check_exposure(args.host, core.admin_token)
     trackops = sections.get("trackops") or {}
+    order = list(args.vendor)
     if (
         "trackops" in args.vendor
         and not (trackops.get("plain_http") or trackops.get("tls_dir"))
         and not (core.tls_cert or core.tls_key)
     ):
-        # Trackops will want a fresh test CA: a helper makes it on another core meanwhile.
+        # Trackops will want a fresh test CA: a helper makes it on another core meanwhile,
+        # and Trackops is built last, so that the others are built while the helper works.
         prepare_test_ca()
-    listeners = []
+        order.sort(key=lambda name: name == "trackops")
+    built: dict[str, Listener] = {}
     try:
-        for name in args.vendor:
+        for name in order:
             emulator = create_emulator(name, core, sections[name], contracts_dir=args.contracts)
-            listeners.append(
-                Listener(
-                    emulator,
-                    host=args.host,
-                    port=getattr(args, f"{name}_port"),
-                    tls=emulator.tls.context if emulator.tls else None,
-                )
+            built[name] = Listener(
+                emulator,
+                host=args.host,
+                port=getattr(args, f"{name}_port"),
+                tls=emulator.tls.context if emulator.tls else None,
             )
     finally:
         discard_prepared()
+    listeners = [built[name] for name in args.vendor]
     link_siblings([listener.emulator for listener in listeners])
     return listeners
 
