@@ -190,6 +190,11 @@ def prepare_test_ca() -> None:
         _prepared = None
 
 
+def test_ca_pending() -> bool:
+    """Whether a helper started by ``prepare_test_ca`` waits to be taken."""
+    return _prepared is not None
+
+
 def discard_prepared() -> None:
     """Stop a helper nobody took (the emulators failed to build, or needed none)."""
     global _prepared
