@@ -292,18 +292,24 @@ def concrete_siblings(paths: list[str]) -> dict[tuple[str, str], set[str]]:
     405 on ``/cases/search``). A path counts when it differs from the templated one in that
     segment only.
     """
-    split = {path: path.strip("/").split("/") for path in paths}
+    # Two paths differ in segment i only when they agree on every other one: group the
+    # paths by their segments with segment i left out (linear, not every pair).
+    groups: dict[tuple[int, tuple[str, ...]], list[tuple[str, str]]] = {}
+    for path in dict.fromkeys(paths):
+        parts = path.strip("/").split("/")
+        for index, segment in enumerate(parts):
+            key = (index, (*parts[:index], "/", *parts[index + 1 :]))
+            groups.setdefault(key, []).append((path, segment))
     found: dict[tuple[str, str], set[str]] = {}
-    for path, parts in split.items():
-        for other_parts in split.values():
-            if len(other_parts) != len(parts):
-                continue
-            differ = [i for i, (a, b) in enumerate(zip(parts, other_parts, strict=True)) if a != b]
-            if len(differ) != 1:
-                continue
-            mine, theirs = parts[differ[0]], other_parts[differ[0]]
-            if _TEMPLATE.fullmatch(mine) and not _TEMPLATE.fullmatch(theirs):
-                found.setdefault((path, mine[1:-1]), set()).add(theirs)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        literals = [segment for _, segment in members if not _TEMPLATE.fullmatch(segment)]
+        if not literals:
+            continue
+        for path, segment in members:
+            if _TEMPLATE.fullmatch(segment):
+                found.setdefault((path, segment[1:-1]), set()).update(literals)
     return found
 
 
