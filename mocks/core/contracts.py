@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin, urlparse
@@ -316,6 +316,13 @@ def concrete_siblings(paths: list[str]) -> dict[tuple[str, str], set[str]]:
 _TEMPLATE = re.compile(r"\{[^}/]+\}")
 
 
+@lru_cache(maxsize=4096)
+def _join(base: str, ref: str) -> str:
+    """``urljoin(base, ref)``, remembered: contracts repeat the same few refs thousands of
+    times. (A non-empty ref's join does not depend on the base's fragment: it is left out.)"""
+    return urljoin(base, ref)
+
+
 def _add_referenced_files(
     resources: dict[str, Any], documents: dict[str, Any], missing: set[str] | None = None
 ) -> None:
@@ -444,9 +451,12 @@ class Contract:
         while isinstance(node, dict) and isinstance(node.get("$ref"), str):
             ref = node["$ref"]
             # Most refs stay in their document: the same as urljoin, without its parsing.
-            target = (
-                location.partition("#")[0] + ref if ref.startswith("#") else urljoin(location, ref)
-            )
+            # Another document's is joined once per (document, ref) (``_join``).
+            base = location.partition("#")[0]
+            if ref.startswith("#"):
+                target = base + ref
+            else:
+                target = _join(base, ref) if ref else urljoin(location, ref)
             if "#" not in target:
                 target += "#"
             if target in seen:
