@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -706,6 +707,7 @@ async def _serve(args: argparse.Namespace, settings: tuple[Any, dict[str, dict[s
     gc.freeze()
     gc.enable()
     runner = Runner(listeners)
+    warm_up: threading.Thread | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -722,12 +724,24 @@ async def _serve(args: argparse.Namespace, settings: tuple[Any, dict[str, dict[s
                     "trackops  serving plain HTTP (--trackops-plain-http): the real API is TLS-only"
                 )
             _print_ready(listeners)
+        # Every port answers: the Flask apps of the full path (left out of the start, see
+        # ``Emulator.app``) are built meanwhile on another thread, so that the first request
+        # that needs one seldom waits for Flask's import.
+        warm_up = threading.Thread(target=_build_apps, args=(listeners,), name="trackmock-apps")
+        warm_up.start()
         await stop.wait()
     finally:
         await runner.stop()
+    if warm_up is not None:
+        warm_up.join()
     if args.save_state and not _save_states(args.save_state, listeners):
         return 1
     return 0
+
+
+def _build_apps(listeners: list[Listener]) -> None:
+    for listener in listeners:
+        listener.emulator.app  # noqa: B018 (built on first use)
 
 
 def _run_serve(args: argparse.Namespace) -> int:
