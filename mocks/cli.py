@@ -6,14 +6,13 @@ examples to a folder (``examples``). The parser is built here; each command runs
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import ipaddress
 import json
 import os
 import signal
-import ssl
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -568,36 +567,46 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str, Any]]]
     return core, sections
 
 
-def _listeners(args: argparse.Namespace) -> list[Listener]:
-    from .core.emulator import link_siblings
-    from .core.server import Listener
-    from .core.tls import discard_prepared, prepare_test_ca
-    from .vendors import create_emulator
-
-    core, sections = _settings(args)
-    _check_exposure(args.host, core.admin_token)
+def _wants_test_ca(args: argparse.Namespace, core: Any, sections: dict[str, Any]) -> bool:
+    """Whether Trackops will want a fresh test CA (no ``plain_http``, ``tls_dir`` or own
+    certificate): a helper then makes it on another core while this process starts."""
     trackops = sections.get("trackops") or {}
-    if (
+    return (
         "trackops" in args.vendor
         and not (trackops.get("plain_http") or trackops.get("tls_dir"))
         and not (core.tls_cert or core.tls_key)
-    ):
-        # Trackops will want a fresh test CA: a helper makes it on another core meanwhile.
-        prepare_test_ca()
-    listeners = []
+    )
+
+
+def _listeners(
+    args: argparse.Namespace, settings: tuple[Any, dict[str, dict[str, Any]]] | None = None
+) -> list[Listener]:
+    from .core.emulator import link_siblings
+    from .core.server import Listener
+    from .core.tls import discard_prepared, prepare_test_ca, test_ca_pending
+    from .vendors import create_emulator
+
+    core, sections = settings or _settings(args)
+    _check_exposure(args.host, core.admin_token)
+    order = list(args.vendor)
+    if _wants_test_ca(args, core, sections):
+        if not test_ca_pending():  # ``_run_serve`` starts it first, before its imports
+            prepare_test_ca()
+        # Trackops is built last, so that the others are built while the helper works.
+        order.sort(key=lambda name: name == "trackops")
+    built: dict[str, Listener] = {}
     try:
-        for name in args.vendor:
+        for name in order:
             emulator = create_emulator(name, core, sections[name], contracts_dir=args.contracts)
-            listeners.append(
-                Listener(
-                    emulator,
-                    host=args.host,
-                    port=getattr(args, f"{name}_port"),
-                    tls=emulator.tls.context if emulator.tls else None,
-                )
+            built[name] = Listener(
+                emulator,
+                host=args.host,
+                port=getattr(args, f"{name}_port"),
+                tls=emulator.tls.context if emulator.tls else None,
             )
     finally:
         discard_prepared()
+    listeners = [built[name] for name in args.vendor]
     link_siblings([listener.emulator for listener in listeners])
     return listeners
 
@@ -621,6 +630,9 @@ def _check_exposure(host: str, admin_token: str | None) -> None:
 
 async def _health_check(listener: Listener) -> None:
     """Ask the emulator's health endpoint over a real socket, so "ready" means "answers"."""
+    import asyncio
+    import ssl
+
     context = None
     if listener.tls is not None and listener.emulator.ca_cert:
         context = ssl.create_default_context(cafile=listener.emulator.ca_cert)
@@ -683,16 +695,19 @@ def _save_states(path: Path, listeners: list[Listener]) -> bool:
     return True
 
 
-async def _serve(args: argparse.Namespace) -> int:
+async def _serve(args: argparse.Namespace, settings: tuple[Any, dict[str, dict[str, Any]]]) -> int:
+    import asyncio
+
     from .core.server import Runner
 
-    listeners = _listeners(args)
+    listeners = _listeners(args, settings)
     _restore_states(args, listeners)
     # What start-up built (contracts, fixtures, routes) lives as long as the process: out of
     # the cyclic collector's sight from now on, which then runs as usual (see _run_serve).
     gc.freeze()
     gc.enable()
     runner = Runner(listeners)
+    warm_up: threading.Thread | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -709,24 +724,46 @@ async def _serve(args: argparse.Namespace) -> int:
                     "trackops  serving plain HTTP (--trackops-plain-http): the real API is TLS-only"
                 )
             _print_ready(listeners)
+        # Every port answers: the Flask apps of the full path (left out of the start, see
+        # ``Emulator.app``) are built meanwhile on another thread, so that the first request
+        # that needs one seldom waits for Flask's import.
+        warm_up = threading.Thread(target=_build_apps, args=(listeners,), name="trackmock-apps")
+        warm_up.start()
         await stop.wait()
     finally:
         await runner.stop()
+    if warm_up is not None:
+        warm_up.join()
     if args.save_state and not _save_states(args.save_state, listeners):
         return 1
     return 0
 
 
+def _build_apps(listeners: list[Listener]) -> None:
+    for listener in listeners:
+        listener.emulator.app  # noqa: B018 (built on first use)
+
+
 def _run_serve(args: argparse.Namespace) -> int:
-    from .core.server import new_event_loop
     from .core.settings import SettingsError
+    from .core.tls import discard_prepared, prepare_test_ca
+
+    try:
+        settings = _settings(args)
+    except (SettingsError, OSError, ValueError) as exc:
+        print(f"trackmock: {exc}", file=sys.stderr)
+        return 1
+    if _wants_test_ca(args, *settings):
+        # First of all, so that the helper's work overlaps the whole start (the imports too).
+        prepare_test_ca()
+    from .core.server import new_event_loop
 
     # Start-up makes a few hundred thousand objects that live as long as the process; the
     # cyclic collector would walk them again and again meanwhile (a fifth of the start).
     gc.disable()
     loop = new_event_loop()
     try:
-        return loop.run_until_complete(_serve(args))
+        return loop.run_until_complete(_serve(args, settings))
     except StateFileError as exc:
         print(f"trackmock serve: {exc}", file=sys.stderr)
         return 2
@@ -734,6 +771,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         print(f"trackmock: {exc}", file=sys.stderr)
         return 1
     finally:
+        discard_prepared()
         gc.enable()
         loop.close()
 

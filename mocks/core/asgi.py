@@ -8,7 +8,7 @@ Two ways in, one answer (``tests/core/test_fast_path.py`` proves them byte-ident
   drop the connection, and for what the emulator's routing table leaves to Flask.
 - ``__call__(scope, receive, send)``, ASGI 3: requests with a body (bounded per operation and
   refused with 413 before they are read whole), faults, WebSockets; these reach the pipeline
-  through the Flask app (``Emulator.dispatch``).
+  through the Flask app (``core/flask_app.py``, built on the first such request).
 
 The Flask app runs on the event loop's thread, not in a worker pool: its handlers only touch
 memory, so handing each request to a thread would cost more than it saves (measured in
@@ -85,7 +85,6 @@ class EmulatorAsgi:
     def __init__(self, emulator: Emulator, *, fast_path: bool = True) -> None:
         self.emulator = emulator
         self.fast_path = fast_path
-        self._wsgi = emulator.app.wsgi_app
         self._body_limits: BodyLimits | None = None
         self._serve_http = self._http
         if emulator.settings.cors_origins:
@@ -230,7 +229,7 @@ class EmulatorAsgi:
             started[:] = [int(status[:3]), headers]
             return lambda data: None
 
-        chunks = self._wsgi(environ, start_response)
+        chunks = self.emulator.app.wsgi_app(environ, start_response)
         try:
             payload = b"".join(chunks)
         finally:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin, urlparse
@@ -292,22 +292,35 @@ def concrete_siblings(paths: list[str]) -> dict[tuple[str, str], set[str]]:
     405 on ``/cases/search``). A path counts when it differs from the templated one in that
     segment only.
     """
-    split = {path: path.strip("/").split("/") for path in paths}
+    # Two paths differ in segment i only when they agree on every other one: group the
+    # paths by their segments with segment i left out (linear, not every pair).
+    groups: dict[tuple[int, tuple[str, ...]], list[tuple[str, str]]] = {}
+    for path in dict.fromkeys(paths):
+        parts = path.strip("/").split("/")
+        for index, segment in enumerate(parts):
+            key = (index, (*parts[:index], "/", *parts[index + 1 :]))
+            groups.setdefault(key, []).append((path, segment))
     found: dict[tuple[str, str], set[str]] = {}
-    for path, parts in split.items():
-        for other_parts in split.values():
-            if len(other_parts) != len(parts):
-                continue
-            differ = [i for i, (a, b) in enumerate(zip(parts, other_parts, strict=True)) if a != b]
-            if len(differ) != 1:
-                continue
-            mine, theirs = parts[differ[0]], other_parts[differ[0]]
-            if _TEMPLATE.fullmatch(mine) and not _TEMPLATE.fullmatch(theirs):
-                found.setdefault((path, mine[1:-1]), set()).add(theirs)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        literals = [segment for _, segment in members if not _TEMPLATE.fullmatch(segment)]
+        if not literals:
+            continue
+        for path, segment in members:
+            if _TEMPLATE.fullmatch(segment):
+                found.setdefault((path, segment[1:-1]), set()).update(literals)
     return found
 
 
 _TEMPLATE = re.compile(r"\{[^}/]+\}")
+
+
+@lru_cache(maxsize=4096)
+def _join(base: str, ref: str) -> str:
+    """``urljoin(base, ref)``, remembered: contracts repeat the same few refs thousands of
+    times. (A non-empty ref's join does not depend on the base's fragment: it is left out.)"""
+    return urljoin(base, ref)
 
 
 def _add_referenced_files(
@@ -438,9 +451,12 @@ class Contract:
         while isinstance(node, dict) and isinstance(node.get("$ref"), str):
             ref = node["$ref"]
             # Most refs stay in their document: the same as urljoin, without its parsing.
-            target = (
-                location.partition("#")[0] + ref if ref.startswith("#") else urljoin(location, ref)
-            )
+            # Another document's is joined once per (document, ref) (``_join``).
+            base = location.partition("#")[0]
+            if ref.startswith("#"):
+                target = base + ref
+            else:
+                target = _join(base, ref) if ref else urljoin(location, ref)
             if "#" not in target:
                 target += "#"
             if target in seen:

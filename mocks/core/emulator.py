@@ -9,8 +9,9 @@ pipeline, written once here (``Emulator.run``):
 
 Two ways lead into it: ``Emulator.answer`` for the server's fast path (a bodiless request,
 routed by ``core/routing.py``, read through ``core/request_view.py``, no Flask), and the
-Flask app's views (``Emulator.dispatch``, a thin adapter) for everything else. Both answer
-with the same status, headers (``answer_headers``: werkzeug's order) and body.
+Flask app's views (``core/flask_app.py``, thin adapters; the app is built on first use) for
+everything else. Both answer with the same status, headers (``answer_headers``: werkzeug's
+order) and body.
 
 Journal and faults sit in front of it, in the ASGI layer (``asgi.py``), so they also see
 requests that never reach a route.
@@ -19,7 +20,7 @@ requests that never reach a route.
 from __future__ import annotations
 
 import logging
-import re
+import threading
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,17 +28,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import orjson
-from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.http import remove_entity_headers
-from werkzeug.routing import BaseConverter, Rule
 
 from .clock import Clock
 from .conformance import FrameAudit
-from .contracts import Contract, Operation, concrete_siblings
+from .contracts import Contract, Operation
 from .errors import JSON, ErrorShape, HttpError, admin_error
 from .faults import Faults
-from .journal import JOURNAL_NOTES, Journal
+from .journal import Journal
 from .offload import Offload
 from .recent import Recent
 from .redact import Redactor, learn_body
@@ -47,6 +46,8 @@ from .settings import CoreSettings
 from .validation import Parsed, Problem, clipped, parse_request
 
 if TYPE_CHECKING:
+    from flask import Flask
+
     from .conformance import MessageCatalog
     from .snapshot import Apply
     from .state_tables import StateTable
@@ -142,31 +143,6 @@ class Route:
     hooks: PipelineHooks
     handler: Handler | None
     """None: a gap, answered 501 naming the operation."""
-
-
-class _Except(BaseConverter):
-    """A path segment that is none of the given literals (see ``concrete_siblings``)."""
-
-    def __init__(self, url_map: Any, *literals: str) -> None:
-        super().__init__(url_map)
-        self.regex = "(?!(?:{})$)[^/]+".format("|".join(re.escape(x) for x in literals))
-
-
-class _LazyBuildRule(Rule):
-    """A URL rule whose URL builders (``url_for``) are compiled on first use, not at start:
-    werkzeug compiles two builder functions per rule, most of the start-up cost of a routing
-    table of 200+ rules, and the emulators match URLs but never build them."""
-
-    def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
-        compile_builder = super()._compile_builder
-        compiled: list[Callable[..., tuple[str, str]]] = []
-
-        def build(rule: Rule, *args: Any, **kwargs: Any) -> tuple[str, str]:
-            if not compiled:
-                compiled.append(compile_builder(append_unknown))
-            return compiled[0](rule, *args, **kwargs)
-
-        return build
 
 
 class PipelineHooks(Protocol):
@@ -413,7 +389,9 @@ class Emulator:
         from .admin import AdminApi
 
         self.admin = AdminApi(self)
-        self.app = self._build_app()
+        self._collect_routes()
+        self._app: Flask | None = None
+        self._app_lock = threading.Lock()
         self.provider.reset()
 
     def reset(self) -> None:
@@ -458,76 +436,39 @@ class Emulator:
             out["ca_cert"] = self.ca_cert
         return out
 
-    # -- the Flask app -------------------------------------------------------------------
+    # -- the routes ---------------------------------------------------------------------
 
-    def _build_app(self) -> Flask:
-        """Every operation as a URL rule: the vendor's API with the provider's hooks, the
-        control API with its own, and the vendor's control actions with the control API's
-        hooks and the provider's handlers."""
-        app = Flask(f"trackmock.{self.name}")
-        app.url_map.strict_slashes = False
-        app.url_map.converters["except"] = _Except
-        app.url_rule_class = _LazyBuildRule
+    def _collect_routes(self) -> None:
+        """Every operation as a route: the vendor's API with the provider's hooks, the control
+        API with its own, and the vendor's control actions with the control API's hooks and
+        the provider's handlers; then the fast path's routing table of them."""
         self.routes: list[Route] = []
         admin, vendor_admin = self.admin.contract, self.admin.vendor_contract
-        contracts = [self.contract, admin, vendor_admin]
-        self._siblings = concrete_siblings(
-            [op.path for c in contracts if c is not None for op in c.operations.values()]
-        )
         provider = self.provider
         for operation in self.contract.operations.values():
-            self._add_route(app, operation, provider, provider.handler_for(operation))
+            self.routes.append(Route(operation, provider, provider.handler_for(operation)))
         for operation in admin.operations.values():
-            self._add_route(app, operation, self.admin, self.admin.handler_for(operation))
+            self.routes.append(Route(operation, self.admin, self.admin.handler_for(operation)))
         if vendor_admin is not None:
             for operation in vendor_admin.operations.values():
                 if operation.id in admin.operations:
                     raise ValueError(f"vendor control action {operation.id} shadows a core one")
-                self._add_route(app, operation, self.admin, provider.handler_for(operation))
+                self.routes.append(Route(operation, self.admin, provider.handler_for(operation)))
         self.route_table = RouteTable(self.routes)
-        app.register_error_handler(HTTPException, self._http_exception)
-        app.register_error_handler(Exception, self._unexpected)
+
+    @property
+    def app(self) -> Flask:
+        """The Flask app of the full path (``core/flask_app.py``), built on first use: Flask
+        is imported then, not at start. The emulator's worker thread may be the first to ask."""
+        app = self._app
+        if app is None:
+            with self._app_lock:
+                if self._app is None:
+                    from .flask_app import build_app
+
+                    self._app = build_app(self)
+                app = self._app
         return app
-
-    def _add_route(
-        self, app: Flask, operation: Operation, hooks: PipelineHooks, handler: Handler | None
-    ) -> None:
-        names = operation.path_names
-        self.routes.append(Route(operation, hooks, handler))
-
-        def view(**kwargs: str) -> Response:
-            path_args = {names[key]: value for key, value in kwargs.items()}
-            return self.dispatch(operation, path_args, hooks, handler)
-
-        literals = {
-            name: self._siblings[(operation.path, name)]
-            for name in names.values()
-            if (operation.path, name) in self._siblings
-        }
-        app.add_url_rule(
-            operation.rule_excluding(literals),
-            endpoint=f"{operation.contract.uri}#{operation.id}",
-            view_func=view,
-            methods=[operation.method],
-        )
-
-    def dispatch(
-        self,
-        operation: Operation,
-        path_args: dict[str, str],
-        hooks: PipelineHooks,
-        handler: Handler | None,
-    ) -> Response:
-        """The pipeline as a Flask view: the full path's way in (``run`` does the work)."""
-        # Handlers read the request often: take the request object werkzeug puts in the
-        # environ (its ``populate_request``, on by default) instead of going through Flask's
-        # context proxy on every read.
-        current = request.environ["werkzeug.request"]
-        notes = current.environ.get(JOURNAL_NOTES)
-        answer = self.run(Call(operation, current, self, path_args), hooks, handler, notes)
-        if answer is None:
-            return Response(status=202)
-        return _flask_response(answer)
 
     def answer(self, request: WireRequest, notes: dict[str, Any]) -> Answer | None:
         """The pipeline without Flask, for the server's fast path: a bodiless request answered
@@ -543,9 +484,9 @@ class Emulator:
         try:
             answer = self.run(call, route.hooks, route.handler, notes)
         except HTTPException as exc:
-            answer = self._http_exception_answer(exc, view)
+            answer = self.http_exception_answer(exc, view)
         except Exception as exc:  # a bug: answered as the full path's error handler does
-            answer = self._unexpected_answer(exc, view)
+            answer = self.unexpected_answer(exc, view)
         if answer is not None and request.method == "HEAD":
             # As werkzeug answers HEAD: the GET's headers (Content-Length too), no body.
             return answer[0], answer[1], b""
@@ -677,10 +618,7 @@ class Emulator:
     def _error_for(self, path: str) -> ErrorShape:
         return admin_error if path.startswith("/__admin") else self.provider.error
 
-    def _http_exception(self, exc: HTTPException) -> Response:
-        return _flask_response(self._http_exception_answer(exc, request))
-
-    def _http_exception_answer(self, exc: HTTPException, current: Any) -> Answer:
+    def http_exception_answer(self, exc: HTTPException, current: Any) -> Answer:
         """The answer to a request werkzeug refused (404, 405 ...), in the owner's shape."""
         path = clipped(current.path)
         method = current.method
@@ -702,10 +640,7 @@ class Emulator:
             error = self._error_for(path)(exc.code or 400, exc.description or exc.name)
         return _error_answer(error, error.headers)
 
-    def _unexpected(self, exc: Exception) -> Response:
-        return _flask_response(self._unexpected_answer(exc, request.environ["werkzeug.request"]))
-
-    def _unexpected_answer(self, exc: Exception, current: Any) -> Answer:
+    def unexpected_answer(self, exc: Exception, current: Any) -> Answer:
         """A bug in the emulator: a 500 in the vendor's shape that says nothing of the error;
         the traceback goes to the log and ``/__admin/violations`` (request secrets masked)."""
         if isinstance(exc, HttpError):
@@ -777,15 +712,6 @@ def _put(headers: list[tuple[str, str]], name: str, value: str) -> None:
 def _error_answer(error: HttpError, headers: Mapping[str, str]) -> Answer:
     body = error.body
     return error.status, answer_headers(headers, error.content_type, error.status, body), body
-
-
-def _flask_response(answer: Answer) -> Response:
-    status, headers, body = answer
-    response = Response(body, status=status, headers=headers)
-    if not any(name == "Content-Type" for name, _ in headers):
-        # werkzeug gives every response a default type: an empty reply has none.
-        response.headers.pop("Content-Type", None)
-    return response
 
 
 def _cut(text: str, limit: int = MESSAGE_CHARS) -> str:

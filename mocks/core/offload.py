@@ -7,7 +7,7 @@ generated volume) would stall every emulator meanwhile. Such a request runs on t
 worker thread instead, and until it is done the emulator's other requests wait for it, without
 blocking the loop: the other emulators keep answering, and an emulator's handlers still never
 run two at a time (they assume one thread). What is heavy is decided by the pipeline
-(``Emulator.dispatch``) before anything with an effect has run: it calls ``ask``, its inline
+(``Emulator.run``) before anything with an effect has run: it calls ``ask``, its inline
 answer is dropped, and the request runs again on the worker.
 """
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
-import os
 import shutil
 import ssl
 import subprocess
@@ -25,6 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import ca_helper
+from .ca_helper import CA_FILE, CERT_FILE
+from .ca_helper import write_whole as _write
+
 if TYPE_CHECKING:
     import trustme
     from cryptography import x509
@@ -33,10 +36,7 @@ log = logging.getLogger("trackmock")
 
 DEFAULT_NAMES = ("localhost", "*.localhost", "127.0.0.1", "::1")
 
-CA_FILE = "trackmock-ca.pem"
-"""The CA certificate clients trust."""
 CA_KEY_FILE = "trackmock-ca-key.pem"
-CERT_FILE = "trackmock-server.pem"
 KEY_FILE = "trackmock-server-key.pem"
 
 
@@ -142,7 +142,7 @@ class PreparedCa:
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="trackmock-tls-"))
         self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__, str(self.folder)],
+            [sys.executable, "-m", ca_helper.__name__, str(self.folder)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -190,6 +190,11 @@ def prepare_test_ca() -> None:
         _prepared = None
 
 
+def test_ca_pending() -> bool:
+    """Whether a helper started by ``prepare_test_ca`` waits to be taken."""
+    return _prepared is not None
+
+
 def discard_prepared() -> None:
     """Stop a helper nobody took (the emulators failed to build, or needed none)."""
     global _prepared
@@ -202,22 +207,6 @@ def _take_prepared() -> PreparedCa | None:
     global _prepared
     prepared, _prepared = _prepared, None
     return prepared
-
-
-def _helper_main(folder: Path) -> int:
-    """The helper process (``PreparedCa``): make a CA now, then a server certificate for the
-    names read from standard input (one a line); answer ``ok``."""
-    import trustme
-
-    ca = trustme.CA(organization_name="trackmock test CA")
-    names = tuple(line.strip() for line in sys.stdin if line.strip())
-    if not names:
-        return 1
-    leaf = ca.issue_cert(*names)
-    _write(folder / CA_FILE, ca.cert_pem.bytes())
-    _write(folder / CERT_FILE, leaf.private_key_and_cert_chain_pem.bytes(), private=True)
-    sys.stdout.write("ok\n")
-    return 0
 
 
 def _kept(folder: Path, names: tuple[str, ...], label: str, now: datetime) -> ServerTls:
@@ -270,16 +259,6 @@ def _reuse_or_make(folder: Path, names: tuple[str, ...], label: str, now: dateti
     context = _context()
     context.load_cert_chain(str(cert_path), str(key_path))
     return ServerTls(context, ca_path)
-
-
-def _write(path: Path, data: bytes, *, private: bool = False) -> None:
-    """Write ``data`` whole or not at all (a reader never sees half a file); keys owner-only."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    descriptor = os.open(temporary, flags, 0o600 if private else 0o644)
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(data)
-    os.replace(temporary, path)
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -361,7 +340,3 @@ def _normal(name: str) -> str:
         return str(ipaddress.ip_address(name))
     except ValueError:
         return name.lower()
-
-
-if __name__ == "__main__":
-    sys.exit(_helper_main(Path(sys.argv[1])))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 from trackmock.core.contracts import Contract, ContractError, concrete_siblings
@@ -71,6 +73,41 @@ def test_concrete_siblings_are_the_literals_a_templated_segment_must_not_match()
         ("/a/{id}/x", "id"): {"b"},
         ("/r/{c}/{id}", "id"): {"batch"},
     }
+
+
+def _siblings_pair_by_pair(paths: list[str]) -> dict[tuple[str, str], set[str]]:
+    """``concrete_siblings`` as its definition reads: every pair of paths that differ in one
+    segment only, where that segment is templated in one and literal in the other."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for path in paths:
+        parts = path.strip("/").split("/")
+        for other in paths:
+            theirs = other.strip("/").split("/")
+            if len(theirs) != len(parts):
+                continue
+            differ = [i for i, (a, b) in enumerate(zip(parts, theirs, strict=True)) if a != b]
+            if len(differ) == 1:
+                mine, literal = parts[differ[0]], theirs[differ[0]]
+                if mine.startswith("{") and not literal.startswith("{"):
+                    found.setdefault((path, mine[1:-1]), set()).add(literal)
+    return found
+
+
+_SEGMENTS = st.sampled_from(["a", "b", "search", "{id}", "{c}"])
+
+
+@given(
+    st.lists(
+        st.builds(
+            lambda parts, slash: "/" + "/".join(parts) + slash,
+            st.lists(_SEGMENTS, min_size=1, max_size=4),
+            st.sampled_from(["", "/"]),
+        ),
+        max_size=10,
+    )
+)
+def test_concrete_siblings_agree_with_their_definition_pair_by_pair(paths: list[str]) -> None:
+    assert concrete_siblings(paths) == _siblings_pair_by_pair(paths)
 
 
 def test_a_contract_reads_files_it_refers_to_outside_its_folder(tmp_path: Path) -> None:

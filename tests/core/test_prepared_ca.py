@@ -91,3 +91,28 @@ def test_a_kept_folder_does_not_take_the_prepared_ca(tmp_path: Path) -> None:
         assert tls._prepared is not None
     finally:
         tls.discard_prepared()
+
+
+def test_serve_stops_the_helper_it_started_when_it_refuses_to_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ``serve`` starts the helper before anything else; off loopback without an admin token it
+    # then refuses to start, and the helper must not outlive that (nor its folder).
+    from trackmock import cli
+
+    started: list[tls.PreparedCa] = []
+
+    class Recording(tls.PreparedCa):
+        def __init__(self) -> None:
+            super().__init__()
+            started.append(self)
+
+    monkeypatch.delenv("TRACKMOCK_ADMIN_TOKEN", raising=False)
+    monkeypatch.setattr(tls, "PreparedCa", Recording)
+    ports = ["--tracker-port", "0", "--trackops-port", "0", "--track-port", "0"]
+    assert cli.main(["serve", "--host", "0.0.0.0", *ports]) == 1
+    assert "TRACKMOCK_ADMIN_TOKEN" in capsys.readouterr().err
+    assert len(started) == 1
+    assert started[0]._process.returncode is not None
+    assert not started[0].folder.exists()
+    assert not tls.test_ca_pending()
