@@ -741,7 +741,15 @@ async def _serve(args: argparse.Namespace, settings: tuple[Any, dict[str, dict[s
 
 def _build_apps(listeners: list[Listener]) -> None:
     for listener in listeners:
-        listener.emulator.app  # noqa: B018 (built on first use)
+        try:
+            listener.emulator.app  # noqa: B018 (built on first use)
+        except OSError as exc:
+            # Out of file descriptors, say: the first request that needs the app builds it.
+            print(
+                f"trackmock: {listener.emulator.name}: full path not warmed"
+                f" ({exc.strerror or exc}); it is built on first use",
+                file=sys.stderr,
+            )
 
 
 def _run_serve(args: argparse.Namespace) -> int:

@@ -9,12 +9,11 @@ by ``Emulator``'s answers too, so both paths answer alike.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import BaseConverter, Rule
+from werkzeug.routing import BaseConverter
 
 from .contracts import concrete_siblings
 from .emulator import Call
@@ -32,29 +31,11 @@ class _Except(BaseConverter):
         self.regex = "(?!(?:{})$)[^/]+".format("|".join(re.escape(x) for x in literals))
 
 
-class _LazyBuildRule(Rule):
-    """A URL rule whose URL builders (``url_for``) are compiled on first use, not at start:
-    werkzeug compiles two builder functions per rule, most of the cost of a routing table of
-    200+ rules, and the emulators match URLs but never build them."""
-
-    def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
-        compile_builder = super()._compile_builder
-        compiled: list[Callable[..., tuple[str, str]]] = []
-
-        def build(rule: Rule, *args: Any, **kwargs: Any) -> tuple[str, str]:
-            if not compiled:
-                compiled.append(compile_builder(append_unknown))
-            return compiled[0](rule, *args, **kwargs)
-
-        return build
-
-
 def build_app(emulator: Emulator) -> Flask:
     """Every route of ``emulator`` (``Emulator.routes``) as a URL rule, in the same order."""
     app = Flask(f"trackmock.{emulator.name}")
     app.url_map.strict_slashes = False
     app.url_map.converters["except"] = _Except
-    app.url_rule_class = _LazyBuildRule
     siblings = concrete_siblings([route.operation.path for route in emulator.routes])
     for route in emulator.routes:
         _add_rule(app, emulator, route, siblings)
