@@ -26,12 +26,15 @@ from trackmock.core import asgi as asgi_module
 from trackmock.core import request_view, routing
 from trackmock.core.asgi import EmulatorAsgi
 from trackmock.core.emulator import Emulator, Reply
+from trackmock.core.errors import HttpError
 from trackmock.core.request_view import RequestView
 from trackmock.core.server import BackgroundRunner, Listener
 from trackmock.core.settings import CoreSettings
 from trackmock.core.store import Table
 from trackmock.core.wire import Request, Response
 from trackmock.trackops import collections as trackops_collections
+from trackmock.trackops import errors as trackops_errors
+from trackmock.trackops import rules as trackops_rules
 from trackmock.vendors import create_emulator
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request as WerkzeugRequest
@@ -484,3 +487,28 @@ def test_the_trackops_page_cache_stays_bounded() -> None:
     assert cache.get("huge", table) is None
     table.put(1, {"id": 1})
     assert cache.get("bigger", table) is None
+
+
+def test_decoded_trackops_credentials_are_remembered_within_bounds() -> None:
+    """The decoded ``Authorization`` values are bounded in number, a long value is never kept,
+    and a header that carries no credentials is refused alike, remembered or not."""
+    remembered = trackops_rules._credentials_remembered
+    remembered.cache_clear()
+    assert remembered.cache_info().maxsize == 256
+    for n in range(300):
+        pair = base64.b64encode(f"user{n}/token:secret".encode()).decode()
+        assert trackops_rules._basic(f"Basic {pair}", _refuse) == (f"user{n}/token", "secret")
+    assert remembered.cache_info().currsize == 256
+    remembered.cache_clear()
+    long_pair = base64.b64encode(b"u/token:" + b"t" * trackops_rules.REMEMBERED_HEADER_CHARS)
+    assert trackops_rules._basic(f"Basic {long_pair.decode()}", _refuse)[0] == "u/token"
+    assert remembered.cache_info().currsize == 0
+    for bad in ("Bearer abc", "Basic ", "Basic !!", "Basic eHl6", "Basic " + "A" * 600):
+        for _ in range(2):
+            with pytest.raises(HttpError) as refused:
+                trackops_rules._basic(bad, _refuse)
+            assert refused.value.status == 401
+
+
+def _refuse(status: int, message: str, **details: Any) -> HttpError:
+    return trackops_errors.trackops_error(status, message, **details)
