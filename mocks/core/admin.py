@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .clock import parse_instant
 from .errors import HttpError, admin_error
 from .faults import FaultError
-from .journal import JOURNAL_NOTES, Query
+from .journal import Query
 from .paths import contracts_dir
 from .validation import MESSAGE_CHARS
 
@@ -191,6 +191,6 @@ class AdminApi:
 
 def _withhold_bodies(call: Call) -> None:
     """Keep a snapshot out of the journal: it holds every token, password and session."""
-    notes = call.request.environ.get(JOURNAL_NOTES)
+    notes = call.notes
     if notes is not None:
         notes["withhold_bodies"] = True

@@ -103,6 +103,8 @@ class Call:
     """Headers any step adds to the response (a warning, a cookie)."""
     rules: list[dict[str, str]] = field(default_factory=list)
     """The rules that fired on this request (``fire``); the journal keeps them."""
+    notes: dict[str, Any] | None = None
+    """What the journal entry of this request will add (``JOURNAL_NOTES``), on either path."""
 
     def fire(self, rule: str, detail: str) -> None:
         """Note that ``rule`` (a vendor's polling rule, a rate limit ...) acted on this request,
@@ -558,6 +560,7 @@ class Emulator:
             # Nothing has run yet: the request runs again, whole, on the emulator's worker.
             self.offload.ask()
             return None
+        call.notes = notes
         if notes is not None:
             notes.update(operation=operation.id, rules=call.rules)
         try:

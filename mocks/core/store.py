@@ -194,6 +194,11 @@ class Store(Snapshotted, Generic[T]):
         self._tenants: dict[Hashable, T] = {}
 
     def tenant(self, key: Hashable) -> T:
+        # A tenant once made stays until a reset: found without the lock (a dict read is
+        # atomic), made under it.
+        found = self._tenants.get(key)
+        if found is not None:
+            return found
         with self.lock:
             found = self._tenants.get(key)
             if found is None:
