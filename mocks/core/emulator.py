@@ -506,9 +506,9 @@ class Emulator:
             # Nothing has run yet: the request runs again, whole, on the emulator's worker.
             self.offload.ask()
             return None
+        call.journal_notes = notes
         if notes is not None:
             notes.update(operation=operation.id, rules=call.rules)
-            call.journal_notes = notes
         try:
             if operation.secured:
                 call.principal = hooks.authenticate(call)

@@ -91,6 +91,9 @@ class Table(Generic[K]):
         self._order: list[K] = []
         self._encoded: dict[K, bytes] = {}
         self._encode = encode
+        self.version = 0
+        """Counts the changes to the records: an answer built from the table (a page's
+        encoding) stays valid while the table, and this number, are the same."""
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -113,6 +116,7 @@ class Table(Generic[K]):
             self._order.append(key)
         self._rows[key] = record
         self._encoded.pop(key, None)
+        self.version += 1
         return record
 
     def delete(self, key: K) -> Record | None:
@@ -120,12 +124,14 @@ class Table(Generic[K]):
         if record is not None:
             self._order.remove(key)
             self._encoded.pop(key, None)
+            self.version += 1
         return record
 
     def clear(self) -> None:
         self._rows.clear()
         self._order.clear()
         self._encoded.clear()
+        self.version += 1
 
     def restore(self, rows: list[tuple[K, Record]]) -> None:
         """Hold exactly these records, in this order (a snapshot's); no cached encoding
@@ -188,6 +194,11 @@ class Store(Snapshotted, Generic[T]):
         self._tenants: dict[Hashable, T] = {}
 
     def tenant(self, key: Hashable) -> T:
+        # A tenant once made stays until a reset: found without the lock (a dict read is
+        # atomic), made under it.
+        found = self._tenants.get(key)
+        if found is not None:
+            return found
         with self.lock:
             found = self._tenants.get(key)
             if found is None:

@@ -2,13 +2,15 @@
 
 Records are kept in id order, which is creation order. A page without filters is a slice of
 the table from either end, so a deep page costs the same as the first; a filtered page scans
-the table once (linear, and fine for the sizes an emulator holds).
+the table once (linear, and fine for the sizes an emulator holds). ``PageCache`` keeps the
+encoding of pages asked for again, for as long as their table has not changed.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice
@@ -128,3 +130,58 @@ def count(table: Table[int], test: Predicate | None, size: int) -> dict[str, int
     """``mode=count``: how many records match, and how many pages of ``size`` they fill."""
     total = len(table) if test is None else sum(1 for row in table if test(row))
     return {"record_count": total, "page_count": math.ceil(total / size)}
+
+
+PAGES_KEPT = 256
+"""Encoded pages a ``PageCache`` keeps (the oldest goes first)."""
+
+PAGE_BYTES_KEPT = 16 * 1024 * 1024
+"""Bytes of encoded pages a ``PageCache`` keeps in all; a bigger page is never kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    table: Table[int]
+    version: int
+    body: bytes
+
+
+class PageCache:
+    """Encoded pages by request, each valid while its table is the same one at the same
+    ``version`` (any write, reset or snapshot restore changes one or the other).
+
+    Bounded by ``PAGES_KEPT`` entries and ``PAGE_BYTES_KEPT`` bytes.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pages: dict[Hashable, _Page] = {}
+        self._bytes = 0
+
+    def get(self, key: Hashable, table: Table[int]) -> bytes | None:
+        """The page kept under ``key`` if ``table`` has not changed since it was encoded."""
+        page = self._pages.get(key)
+        if page is None or page.table is not table or page.version != table.version:
+            return None
+        return page.body
+
+    def put(self, key: Hashable, table: Table[int], version: int, body: bytes) -> None:
+        """Keep ``body``, encoded from ``table`` as it was at ``version`` (read before the
+        page was built, so a write meanwhile leaves the entry stale, never wrong)."""
+        if len(body) > PAGE_BYTES_KEPT:
+            return
+        with self._lock:
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+            while self._pages and (
+                len(self._pages) >= PAGES_KEPT or self._bytes + len(body) > PAGE_BYTES_KEPT
+            ):
+                self._bytes -= len(self._pages.pop(next(iter(self._pages))).body)
+            self._pages[key] = _Page(table, version, body)
+            self._bytes += len(body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._bytes = 0

@@ -217,6 +217,7 @@ class TrackopsProvider(Provider[TrackopsSettings]):
             contract, self.store, self.catalog, self.shapes, default_subdomain=default
         )
         self._volume: dict[str, list[Record]] | None = None
+        self.pages = collections.PageCache()
 
     def handler_for(self, operation: Operation) -> Handler | None:
         """A collection GET is served by its generic handler with the operation's view."""
@@ -232,6 +233,7 @@ class TrackopsProvider(Provider[TrackopsSettings]):
         with self.store.lock:
             self.store.reset()
             self.gate.reset()
+            self.pages.clear()
             load_initial_state(self.store, self.fixture_files, self._volume_records())
 
     def dump_state(self) -> dict[str, Any]:
@@ -252,6 +254,7 @@ class TrackopsProvider(Provider[TrackopsSettings]):
         def apply() -> None:
             with self.store.lock:
                 put_in_place()
+                self.pages.clear()
                 if self.gate.limiter is not None:
                     self.gate.limiter.restore(hits)
                 self.links = LinkSigner(key, self.links.ttl)
@@ -345,13 +348,24 @@ class TrackopsProvider(Provider[TrackopsSettings]):
             key = path_params.get(flt.param)
             if relation and key is not None and not account.exists(relation, key):
                 raise self._missing(relation, key)
+        table = account.table(view.record.collection)
+        expand = {name for param, name in view.expands.items() if call.query.get(param) is True}
+        # A page of stored encodings (no expansion, no signed link, not a count) depends only
+        # on the request and the table: kept until the table changes.
+        plain = not expand and not view.record.signed_links
+        request = call.request
+        page_key = (account.subdomain, call.operation.id, request.path, request.query_string, size)
+        if plain and call.query.get("mode") != "count":
+            body = self.pages.get(page_key, table)
+            if body is not None:
+                return Reply.encoded(body)
+        version = table.version
         try:
             test = collections.predicate(view, {**call.query, **path_params})
         except collections.FilterError as exc:
             raise trackops_error(
                 400, f"Invalid value for parameter '{exc.param}': {exc}", parameter=exc.param
             ) from None
-        table = account.table(view.record.collection)
         if call.query.get("mode") == "count":
             return collections.count(table, test, size)
         rows = collections.page(
@@ -361,9 +375,10 @@ class TrackopsProvider(Provider[TrackopsSettings]):
             size=size,
             descending=call.query["dir"] == "desc",
         )
-        expand = {name for param, name in view.expands.items() if call.query.get(param) is True}
-        if not expand and not view.record.signed_links:
-            return Reply.encoded(table.encoded_list(rows, lambda row: row["id"]))
+        if plain:
+            body = table.encoded_list(rows, lambda row: row["id"])
+            self.pages.put(page_key, table, version, body)
+            return Reply.encoded(body)
         return Reply.encoded(orjson.dumps([self._present(view, row, expand, call) for row in rows]))
 
     def get_record(self, view: View, call: Call) -> Reply:

@@ -79,18 +79,35 @@ def _subdomain(host: str, default: str) -> str:
 _subdomain_remembered = functools.lru_cache(maxsize=256)(_subdomain)
 
 
-def _basic(header: str, refuse: Refuse) -> tuple[str, str]:
+def _credentials(header: str) -> tuple[str, str] | None:
+    """The login and token of a basic ``Authorization`` header; None when it carries none."""
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic" or not encoded.strip():
-        raise refuse(401, NEEDS_CREDENTIALS, headers=CHALLENGE)
+        return None
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise refuse(401, NEEDS_CREDENTIALS, headers=CHALLENGE) from None
+        return None
     username, colon, token = decoded.partition(":")
-    if not colon:
+    return (username, token) if colon else None
+
+
+_credentials_remembered = functools.lru_cache(maxsize=256)(_credentials)
+
+REMEMBERED_HEADER_CHARS = 512
+"""An ``Authorization`` value longer than this is decoded each time, never remembered."""
+
+
+def _basic(header: str, refuse: Refuse) -> tuple[str, str]:
+    """The header's login and token (decoded once per value of ordinary length: a client
+    sends the same one every time), or the 401 refusal."""
+    if len(header) <= REMEMBERED_HEADER_CHARS:
+        found = _credentials_remembered(header)
+    else:
+        found = _credentials(header)
+    if found is None:
         raise refuse(401, NEEDS_CREDENTIALS, headers=CHALLENGE)
-    return username, token
+    return found
 
 
 def user_refusal(user: dict[str, Any]) -> str | None:

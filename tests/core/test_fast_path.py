@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,10 +26,15 @@ from trackmock.core import asgi as asgi_module
 from trackmock.core import request_view, routing
 from trackmock.core.asgi import EmulatorAsgi
 from trackmock.core.emulator import Emulator, Reply
+from trackmock.core.errors import HttpError
 from trackmock.core.request_view import RequestView
 from trackmock.core.server import BackgroundRunner, Listener
 from trackmock.core.settings import CoreSettings
+from trackmock.core.store import Table
 from trackmock.core.wire import Request, Response
+from trackmock.trackops import collections as trackops_collections
+from trackmock.trackops import errors as trackops_errors
+from trackmock.trackops import rules as trackops_rules
 from trackmock.vendors import create_emulator
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request as WerkzeugRequest
@@ -179,7 +185,13 @@ def _mix(vendor: str, credentials: dict[str, Any]) -> list[Step]:
             one,
         ]
         record = b'{"name": "Fast Path Ltd"}'
-        writes = [("POST", "/__admin/trackops/records/clients", JSON, record), one]
+        update = b'{"casefile_id": 1, "access_group_id": 1, "content": "fast path"}'
+        writes = [
+            ("POST", "/__admin/trackops/records/clients", JSON, record),
+            one,
+            ("POST", "/api/v1/case/updates", {**auth, **JSON}, update),
+            one,
+        ]
         after = []
     else:
         pair = f"{credentials['email']}:{credentials['password']}".encode()
@@ -403,3 +415,100 @@ def test_what_the_fast_path_remembers_stays_bounded() -> None:
     request = Request("GET", "/api/devices", b"/api/devices", long_query, [], "1.1", True)
     assert RequestView(request).args.get("id") == "7" * request_view.REMEMBERED_CHARS
     assert long_query not in request_view._ARGS
+
+
+def _status_body(emulator: Emulator, step: Step) -> tuple[int, bytes]:
+    status, _, body = _exchange(emulator, step)
+    return status, body
+
+
+def test_a_cached_trackops_page_follows_writes_reset_and_restore() -> None:
+    """A page served from the page cache is the page the table holds now: after an API write,
+    a control write, a snapshot restore and a reset it is rebuilt (and equals a page built
+    with nothing kept)."""
+    with _serving("trackops", {"rate_limit": 1000}) as (fast, _, _):
+        pages = fast.provider.pages  # type: ignore[attr-defined]
+        pair = f"{fast.credentials()['username']}:{fast.credentials()['password']}".encode()
+        auth = {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+        read = ("GET", "/api/v1/case/updates?per_page=100&dir=desc", auth, b"")
+
+        def fresh() -> tuple[int, bytes]:
+            pages.clear()
+            return _status_body(fast, read)
+
+        original = _status_body(fast, read)
+        assert original[0] == 200
+        assert pages._pages
+        assert _status_body(fast, read) == original == fresh()
+        snapshot = _exchange(fast, ("GET", "/__admin/snapshot", {}, b""))[2]
+
+        update = b'{"casefile_id": 1, "access_group_id": 1, "content": "kept page"}'
+        made = _exchange(fast, ("POST", "/api/v1/case/updates", {**auth, **JSON}, update))
+        assert made[0] == 201, made
+        after_write = _status_body(fast, read)
+        assert after_write != original
+        assert b"kept page" in after_write[1]
+        assert after_write == fresh()
+
+        changed = b'{"content": "changed by control"}'
+        new_id = json.loads(made[2])["id"]
+        control = ("PATCH", f"/__admin/trackops/records/case_updates/{new_id}", JSON, changed)
+        assert _exchange(fast, control)[0] == 200
+        after_control = _status_body(fast, read)
+        assert b"changed by control" in after_control[1]
+        assert after_control == fresh()
+
+        restore = ("POST", "/__admin/snapshot", JSON, snapshot)
+        assert _exchange(fast, restore)[0] == 200
+        assert _status_body(fast, read) == original
+
+        _exchange(fast, ("POST", "/api/v1/case/updates", {**auth, **JSON}, update))
+        assert _exchange(fast, ("POST", "/__admin/reset", {}, b""))[0] in (200, 204)
+        assert _status_body(fast, read) == original
+
+
+def test_the_trackops_page_cache_stays_bounded() -> None:
+    """The page cache keeps at most ``PAGES_KEPT`` pages and ``PAGE_BYTES_KEPT`` bytes, the
+    oldest going first; a page bigger than the whole budget is never kept."""
+    cache = trackops_collections.PageCache()
+    table: Table[int] = Table()
+    for n in range(trackops_collections.PAGES_KEPT + 10):
+        cache.put(n, table, table.version, b"[]")
+    assert len(cache._pages) == trackops_collections.PAGES_KEPT
+    assert cache.get(0, table) is None
+    assert cache.get(n, table) == b"[]"
+    big = b"x" * (trackops_collections.PAGE_BYTES_KEPT // 2 + 1)
+    cache.put("big", table, table.version, big)
+    cache.put("bigger", table, table.version, big)
+    assert cache.get("big", table) is None
+    assert cache.get("bigger", table) == big
+    assert cache._bytes <= trackops_collections.PAGE_BYTES_KEPT
+    cache.put("huge", table, table.version, big + big)
+    assert cache.get("huge", table) is None
+    table.put(1, {"id": 1})
+    assert cache.get("bigger", table) is None
+
+
+def test_decoded_trackops_credentials_are_remembered_within_bounds() -> None:
+    """The decoded ``Authorization`` values are bounded in number, a long value is never kept,
+    and a header that carries no credentials is refused alike, remembered or not."""
+    remembered = trackops_rules._credentials_remembered
+    remembered.cache_clear()
+    assert remembered.cache_info().maxsize == 256
+    for n in range(300):
+        pair = base64.b64encode(f"user{n}/token:secret".encode()).decode()
+        assert trackops_rules._basic(f"Basic {pair}", _refuse) == (f"user{n}/token", "secret")
+    assert remembered.cache_info().currsize == 256
+    remembered.cache_clear()
+    long_pair = base64.b64encode(b"u/token:" + b"t" * trackops_rules.REMEMBERED_HEADER_CHARS)
+    assert trackops_rules._basic(f"Basic {long_pair.decode()}", _refuse)[0] == "u/token"
+    assert remembered.cache_info().currsize == 0
+    for bad in ("Bearer abc", "Basic ", "Basic !!", "Basic eHl6", "Basic " + "A" * 600):
+        for _ in range(2):
+            with pytest.raises(HttpError) as refused:
+                trackops_rules._basic(bad, _refuse)
+            assert refused.value.status == 401
+
+
+def _refuse(status: int, message: str, **details: Any) -> HttpError:
+    return trackops_errors.trackops_error(status, message, **details)
