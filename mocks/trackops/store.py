@@ -116,7 +116,14 @@ class TrackopsStore(Store[Account]):
             Field("api_token", STR),
             Field("users", MapOf(STR, RECORD)),
             Field("lookups", MapOf(STR, ListOf(RECORD))),
-            Field("tables", TablesOf(tuple(self.catalog.records), INT)),
+            Field(
+                "tables",
+                TablesOf(
+                    tuple(self.catalog.records),
+                    INT,
+                    {name: kind.schema for name, kind in self.catalog.records.items()},
+                ),
+            ),
         ]
 
     def account(self, subdomain: str) -> Account | None:
