@@ -114,6 +114,8 @@ class TrackopsStore(Store[Account]):
             Field("name", STR),
             Field("api_access_enabled", BOOL),
             Field("api_token", STR),
+            # Users (API logins) and lookups come from the account's fixture files, not from
+            # the API's record schemas: checked as objects only.
             Field("users", MapOf(STR, RECORD)),
             Field("lookups", MapOf(STR, ListOf(RECORD))),
             Field(
