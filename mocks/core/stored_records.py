@@ -48,47 +48,72 @@ class RecordError(ValueError):
         return RecordError(step + self.path, self.message)
 
 
+class _Missing:
+    """Stands for a field a record lacks (its kind is ``missing``, which no schema allows)."""
+
+
+_NAMES[_Missing] = "missing"
+_MISSING = _Missing()
+_ANY = frozenset(_NAMES.values()) - {"missing"}
+
+
 class Check:
     """The checks of one schema node (all of them pass for a value that matches)."""
 
     def __init__(self) -> None:
         self.kinds: frozenset[str] | None = None
         """The JSON types allowed (``number`` lets integers in); None: any."""
-        self.fields: list[tuple[str, frozenset[str] | None, Check | None]] = []
-        """An object's fields, each required: its name, its types and its further checks."""
+        self.leaves: list[tuple[str, frozenset[str]]] = []
+        """An object's fields whose types are all there is to check: each must be present."""
+        self.nested: list[tuple[str, Check]] = []
+        """An object's other fields, each present and checked further."""
         self.items: Check | None = None
         self.any_of: list[Check] = []
         """Alternatives (``anyOf``/``oneOf``): a value passes one of them."""
+        self.by_kind: dict[str, Check] = {}
+        """Alternatives of distinct types, by type (``[an array of ..., null]``): a value is
+        checked by the one of its type alone."""
         self.all_of: list[Check] = []
 
     @property
     def leaf(self) -> bool:
         """Whether the types are all there is to check."""
-        return not (self.fields or self.items or self.any_of or self.all_of)
+        return not (
+            self.leaves or self.nested or self.items or self.any_of or self.by_kind or self.all_of
+        )
 
     def run(self, value: Any) -> None:
         """Raise ``RecordError`` naming the first thing wrong with ``value``."""
         if self.kinds is not None and _NAMES.get(type(value)) not in self.kinds:
             raise _wrong_kind(self.kinds, value)
-        if self.fields and type(value) is dict:
-            # The hot loop of a restore: leaves are checked inline, paths made on failure only.
-            for name, kinds, further in self.fields:
-                if name not in value:
-                    raise RecordError("", f"missing field {name!r}")
-                item = value[name]
+        if type(value) is dict:
+            # The hot loop of a restore: one lookup a field, the error made on failure only.
+            get = value.get
+            for name, kinds in self.leaves:
+                if _NAMES.get(type(get(name, _MISSING))) not in kinds:
+                    raise _field_error(name, kinds, get(name, _MISSING))
+            for name, check in self.nested:
+                item = get(name, _MISSING)
+                if item is _MISSING:
+                    raise _field_error(name, _ANY, item)
                 try:
-                    if kinds is not None and _NAMES.get(type(item)) not in kinds:
-                        raise _wrong_kind(kinds, item)
-                    if further is not None:
-                        further.run(item)
+                    check.run(item)
                 except RecordError as exc:
                     raise exc.inside(f".{name}") from None
         if self.items is not None and type(value) is list:
+            kinds = self.items.kinds if self.items.leaf else None
             for i, item in enumerate(value):
                 try:
-                    self.items.run(item)
+                    if kinds is None:
+                        self.items.run(item)
+                    elif _NAMES.get(type(item)) not in kinds:
+                        raise _wrong_kind(kinds, item)
                 except RecordError as exc:
                     raise exc.inside(f"[{i}]") from None
+        if self.by_kind:
+            further = self.by_kind.get(_NAMES.get(type(value), ""))
+            if further is not None:
+                further.run(value)
         for check in self.all_of:
             check.run(value)
         if self.any_of:
@@ -101,6 +126,12 @@ class Check:
                     first = first or exc
             if first is not None:
                 raise first
+
+
+def _field_error(name: str, kinds: frozenset[str], value: Any) -> RecordError:
+    if value is _MISSING:
+        return RecordError("", f"missing field {name!r}")
+    return _wrong_kind(kinds, value).inside(f".{name}")
 
 
 def _wrong_kind(kinds: frozenset[str], value: Any) -> RecordError:
@@ -142,23 +173,35 @@ class _Compiler:
             resolved, _ = self.contract.deref(sub, where)
             if not (isinstance(resolved, dict) and resolved.get("writeOnly")):
                 field = self.compile(sub, where)
-                # A field whose check is its types alone is checked inline (``Check.run``).
-                check.fields.append(
-                    (name, field.kinds, None) if field.leaf else (name, None, field)
-                )
+                if field.leaf:
+                    check.leaves.append((name, _ANY if field.kinds is None else field.kinds))
+                else:
+                    check.nested.append((name, field))
         if isinstance(node.get("items"), dict):
             check.items = self.compile(node["items"], f"{location}/items")
         for key in ("anyOf", "oneOf"):
             for i, branch in enumerate(node.get(key) or []):
                 check.any_of.append(self.compile(branch, f"{location}/{key}/{i}"))
-        if check.any_of and all(branch.leaf for branch in check.any_of) and check.kinds is None:
-            # Alternatives of types alone (``[X, null]``) are one set of types.
-            kinds = [branch.kinds for branch in check.any_of]
-            check.kinds = None if None in kinds else frozenset().union(*kinds)  # type: ignore[arg-type]
-            check.any_of = []
+        _by_kind(check)
         for i, branch in enumerate(node.get("allOf") or []):
             check.all_of.append(self.compile(branch, f"{location}/allOf/{i}"))
         return check
+
+
+def _by_kind(check: Check) -> None:
+    """Alternatives of distinct types become one set of types, each type checked further by
+    its alternative alone (no trying one after another)."""
+    kinds = [branch.kinds for branch in check.any_of]
+    if not kinds or any(k is None for k in kinds):
+        return
+    union: frozenset[str] = frozenset().union(*kinds)  # type: ignore[arg-type]
+    if len(union) != sum(len(k) for k in kinds if k is not None):
+        return
+    check.kinds = union if check.kinds is None else check.kinds & union
+    check.by_kind = {
+        kind: branch for branch in check.any_of if not branch.leaf for kind in branch.kinds or ()
+    }
+    check.any_of = []
 
 
 def record_check(contract: Contract, schema: str) -> Check:
