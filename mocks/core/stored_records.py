@@ -161,7 +161,11 @@ class _Compiler:
             if found is None:
                 # Placed before compiling: a recursive schema refers to the one being built.
                 found = self.memo[target] = Check()
-                compiled = self.compile(target_node, target)
+                try:
+                    compiled = self.compile(target_node, target)
+                except BaseException:
+                    del self.memo[target]  # never a half-made check for the next record
+                    raise
                 found.__dict__.update(compiled.__dict__)
             return found
         if isinstance(node.get("x-stored-as"), dict):
