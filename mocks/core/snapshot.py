@@ -241,7 +241,7 @@ class Fields:
 
     @classmethod
     def of(cls, target: type) -> Fields:
-        hints = typing.get_type_hints(target)
+        hints = typing.get_type_hints(target, include_extras=True)
         return cls(
             target,
             tuple((f.name, codec_for(hints[f.name])) for f in dataclasses.fields(target)),
@@ -258,8 +258,12 @@ class Fields:
 
 
 def codec_for(hint: Any) -> Codec:
-    """The codec of a type hint of a dataclass field (the kinds a store keeps)."""
+    """The codec of a type hint of a dataclass field (the kinds a store keeps); a codec in an
+    ``Annotated`` hint's metadata wins (``Annotated[Record, RecordOf("StaticToken")]``)."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Annotated:
+        given = [meta for meta in args[1:] if hasattr(meta, "load") and hasattr(meta, "dump")]
+        return typing.cast(Codec, given[0]) if given else codec_for(args[0])
     simple = {int: INT, float: NUMBER, str: STR, bool: BOOL}
     if hint in simple:
         return simple[hint]

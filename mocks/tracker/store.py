@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 
@@ -146,7 +146,7 @@ class Organization(Tenant):
 class Account:
     """One static token's standing under the polling rule."""
 
-    token: Record
+    token: Annotated[Record, RecordOf("StaticToken")]
     violations: deque[float] = field(default_factory=deque)
     last_get: OrderedDict[str, float] = field(default_factory=OrderedDict)
     """Each GET (path and query) → when this token last sent it, oldest first."""

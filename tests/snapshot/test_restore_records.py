@@ -151,3 +151,17 @@ def _field(snapshot: dict[str, Any], edit: Edit) -> Any:
     for part in edit[0]:
         record = record[part]
     return record[edit[1]]
+
+
+def test_a_token_without_its_user_is_refused(trackmock_tracker: EmulatorHandle) -> None:
+    """Every authenticated call reads its token's ``userId``: a token record is a
+    StaticToken (named on ``Account.token``'s type hint)."""
+    before = trackmock_tracker.snapshot()
+    key = sorted(before["state"]["accounts"])[0]
+    edit = (["state", "accounts", key, "token"], "userId", DROP)
+    answer = _post(trackmock_tracker, _edited(before, edit))
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"] == (
+        f"state.accounts[{key!r}].token: not a StaticToken record: missing field 'userId'"
+    )
+    assert trackmock_tracker.snapshot() == before
