@@ -8,9 +8,11 @@ state aside) and only then applies it, so a bad snapshot changes nothing.
 
 A store says what its state is with codecs (``Field`` lists of ``Codec``s below): each codec
 writes one kind of value as JSON and reads it back, checking its shape, so the restore of a
-hand-edited file fails with the path of what is wrong. Records are kept as JSON objects,
-whatever their fields (those are the vendor's, in its contract). What is not state is left
-out: the journal, faults, recorded violations, open sockets.
+hand-edited file fails with the path of what is wrong. Records are kept as JSON objects; a
+table (``TableOf(INT, record="Case")``) or a record (``Record("Office")``) names the contract
+schema its records follow, and the restore checks each record against it
+(``stored_records.py``), so that no read of a restored record can fail. What is not state is
+left out: the journal, faults, recorded violations, open sockets.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import re
 import types
 import typing
 from collections import OrderedDict, deque
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,8 +32,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 from .. import __version__
+from .stored_records import RecordError, record_check
 
 if TYPE_CHECKING:
+    from .contracts import Contract
     from .emulator import Emulator
     from .store import Sequences, Table
 
@@ -101,9 +106,16 @@ class AnyJson:
         return data
 
 
+_CONTRACT: ContextVar[Contract | None] = ContextVar("snapshot_contract", default=None)
+"""The contract of the emulator whose snapshot is being checked (set by ``check``)."""
+
+
 @dataclass(frozen=True)
 class Record:
-    """A record: a JSON object, whatever its fields (they are the vendor's)."""
+    """A record: a JSON object, of the contract schema ``schema`` names (a component's name or
+    a location in the emulator's contract); any object when none is named."""
+
+    schema: str = ""
 
     def dump(self, value: Any) -> Any:
         return value
@@ -111,6 +123,17 @@ class Record:
     def load(self, data: Any, where: str) -> Any:
         if not isinstance(data, dict):
             raise _wrong(where, "an object", data)
+        if self.schema:
+            contract = _CONTRACT.get()
+            if contract is None:
+                raise RuntimeError("records are checked within snapshot.check (no contract)")
+            try:
+                record_check(contract, self.schema).run(data)
+            except RecordError as exc:
+                name = self.schema.split("#")[0].rsplit("/", 1)[-1].removesuffix(".json")
+                raise SnapshotError(
+                    f"{where}{exc.path}: not a {name} record: {exc.message}"
+                ) from None
         return data
 
 
@@ -218,7 +241,7 @@ class Fields:
 
     @classmethod
     def of(cls, target: type) -> Fields:
-        hints = typing.get_type_hints(target)
+        hints = typing.get_type_hints(target, include_extras=True)
         return cls(
             target,
             tuple((f.name, codec_for(hints[f.name])) for f in dataclasses.fields(target)),
@@ -235,8 +258,12 @@ class Fields:
 
 
 def codec_for(hint: Any) -> Codec:
-    """The codec of a type hint of a dataclass field (the kinds a store keeps)."""
+    """The codec of a type hint of a dataclass field (the kinds a store keeps); a codec in an
+    ``Annotated`` hint's metadata wins (``Annotated[Record, RecordOf("StaticToken")]``)."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Annotated:
+        given = [meta for meta in args[1:] if hasattr(meta, "load") and hasattr(meta, "dump")]
+        return typing.cast(Codec, given[0]) if given else codec_for(args[0])
     simple = {int: INT, float: NUMBER, str: STR, bool: BOOL}
     if hint in simple:
         return simple[hint]
@@ -275,9 +302,11 @@ class Rows:
 
 @dataclass(frozen=True)
 class TableOf:
-    """A ``Table``: its records in order, as ``[[key, record], ...]`` (each as stored)."""
+    """A ``Table``: its records in order, as ``[[key, record], ...]`` (each as stored), each
+    of the contract schema ``record`` names (see ``Record``)."""
 
     key: Codec
+    record: str = ""
 
     def dump(self, value: Table[Any]) -> Any:
         # A table iterates its records; its keys are in the same order.
@@ -287,6 +316,7 @@ class TableOf:
         if not isinstance(data, list):
             raise _wrong(where, "an array of [key, record] pairs", data)
         rows: list[tuple[Hashable, dict[str, Any]]] = []
+        record = Record(self.record)
         seen: set[Hashable] = set()
         for i, pair in enumerate(data):
             if not isinstance(pair, list) or len(pair) != 2:
@@ -295,7 +325,7 @@ class TableOf:
             if key in seen:
                 raise SnapshotError(f"{where}[{i}]: key {key!r} appears twice")
             seen.add(key)
-            rows.append((key, RECORD.load(pair[1], f"{where}[{i}][1]")))
+            rows.append((key, record.load(pair[1], f"{where}[{i}][1]")))
         return Rows(rows)
 
 
@@ -312,10 +342,12 @@ class TableSet:
 
 @dataclass(frozen=True)
 class TablesOf:
-    """A dict of named ``Table``s, every one of ``names`` present (no other)."""
+    """A dict of named ``Table``s, every one of ``names`` present (no other); ``records``
+    names the contract schema of a table's records (see ``TableOf``)."""
 
     names: tuple[str, ...]
     key: Codec
+    records: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def dump(self, value: dict[str, Table[Any]]) -> Any:
         table = TableOf(self.key)
@@ -323,8 +355,14 @@ class TablesOf:
 
     def load(self, data: Any, where: str) -> TableSet:
         values = _exact_object(data, list(self.names), where)
-        table = TableOf(self.key)
-        return TableSet({name: table.load(values[name], f"{where}.{name}") for name in self.names})
+        return TableSet(
+            {
+                name: TableOf(self.key, self.records.get(name, "")).load(
+                    values[name], f"{where}.{name}"
+                )
+                for name in self.names
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -499,7 +537,11 @@ def check(emulator: Emulator, snapshot: Any) -> tuple[dict[str, Any], Apply]:
     BOOL.load(clock["frozen"], "clock.frozen")
     if "state" not in snapshot:
         raise SnapshotError("snapshot: missing state")
-    return clock, emulator.provider.load_state(snapshot["state"], "state")
+    token = _CONTRACT.set(emulator.contract)
+    try:
+        return clock, emulator.provider.load_state(snapshot["state"], "state")
+    finally:
+        _CONTRACT.reset(token)
 
 
 def _differences(given: Any, running: dict[str, Any]) -> list[str]:

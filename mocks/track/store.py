@@ -61,7 +61,11 @@ IDS_OF = MapOf(INT, ListOf(INT))
 VIEWERS = MapOf(INT, ListOf(INT, set))
 STATE = [
     Field("sequences", SEQUENCES),
-    *(Field(name, TableOf(INT)) for name in ("users", "devices", "beacons", "positions", "events")),
+    Field("users", TableOf(INT, record="User")),
+    Field("devices", TableOf(INT, record="Device")),
+    Field("beacons", TableOf(INT, record="Beacon")),
+    Field("positions", TableOf(INT, record="Position")),
+    Field("events", TableOf(INT, record="Event")),
     Field("passwords", MapOf(INT, STR)),
     Field("emails", MapOf(STR, INT)),
     Field("sessions", MapOf(STR, Fields.of(WebSession))),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 
@@ -27,6 +27,7 @@ from ..core.snapshot import (
     MapOf,
     TableOf,
 )
+from ..core.snapshot import Record as RecordOf
 from ..core.state_tables import StateTable, newest
 from ..core.store import Record, Store, Table, Tenant
 
@@ -145,35 +146,35 @@ class Organization(Tenant):
 class Account:
     """One static token's standing under the polling rule."""
 
-    token: Record
+    token: Annotated[Record, RecordOf("StaticToken")]
     violations: deque[float] = field(default_factory=deque)
     last_get: OrderedDict[str, float] = field(default_factory=OrderedDict)
     """Each GET (path and query) → when this token last sent it, oldest first."""
 
 
-RECORDS_BY_ID = MapOf(INT, RECORD)
-LISTS_BY_ID = MapOf(INT, ListOf(RECORD))
 IDS_BY_ID = MapOf(INT, INT)
 
 ORGANIZATION_STATE = [
-    Field("record", RECORD),
-    Field("offices", RECORDS_BY_ID),
-    Field("users", TableOf(INT)),
-    Field("groups", ListOf(RECORD)),
-    Field("access_groups", LISTS_BY_ID),
+    Field("record", RecordOf("Organization")),
+    Field("offices", MapOf(INT, RecordOf("Office"))),
+    Field("users", TableOf(INT, record="User")),
+    Field("groups", ListOf(RecordOf("Group"))),
+    Field("access_groups", MapOf(INT, ListOf(RecordOf("IdText")))),
     Field("permission_groups", MapOf(STR, ListOf(INT))),
-    Field("settings", RECORDS_BY_ID),
-    Field("forms", RECORDS_BY_ID),
-    Field("tags", TableOf(INT)),
-    Field("cases", TableOf(INT)),
+    Field("settings", MapOf(INT, RecordOf("AutoDispositionSetting"))),
+    Field("forms", MapOf(INT, RecordOf("Form"))),
+    Field("tags", TableOf(INT, record="Tag")),
+    Field("cases", TableOf(INT, record="Case")),
     Field("case_numbers", MapOf(STR, INT)),
-    Field("case_history", LISTS_BY_ID),
-    Field("case_people", LISTS_BY_ID),
-    Field("people", TableOf(INT)),
-    Field("items", TableOf(INT)),
-    Field("history", TableOf(INT)),
+    # History entries and person links are the emulator's own records (the API answers a
+    # count of the first, the second joined with its person): no contract schema is theirs.
+    Field("case_history", MapOf(INT, ListOf(RECORD))),
+    Field("case_people", MapOf(INT, ListOf(RECORD))),
+    Field("people", TableOf(INT, record="Person")),
+    Field("items", TableOf(INT, record="Item")),
+    Field("history", TableOf(INT, record="ItemHistory")),
     Field("history_ids", IDS_BY_ID),
-    Field("custody", TableOf(INT)),
+    Field("custody", TableOf(INT, record="CustodyRecord")),
     Field("custody_of", MapOf(INT, ListOf(INT))),
     Field("license_holders", MapOf(INT, NUMBER)),
 ]

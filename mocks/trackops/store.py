@@ -114,9 +114,18 @@ class TrackopsStore(Store[Account]):
             Field("name", STR),
             Field("api_access_enabled", BOOL),
             Field("api_token", STR),
+            # Users (API logins) and lookups come from the account's fixture files, not from
+            # the API's record schemas: checked as objects only.
             Field("users", MapOf(STR, RECORD)),
             Field("lookups", MapOf(STR, ListOf(RECORD))),
-            Field("tables", TablesOf(tuple(self.catalog.records), INT)),
+            Field(
+                "tables",
+                TablesOf(
+                    tuple(self.catalog.records),
+                    INT,
+                    {name: kind.schema for name, kind in self.catalog.records.items()},
+                ),
+            ),
         ]
 
     def account(self, subdomain: str) -> Account | None:
