@@ -200,6 +200,8 @@ class MapOf:
     key: Codec
     value: Codec
     make: Callable[[], Any] = dict
+    secret_keys: bool = False
+    """Keys that are secrets (tokens, session ids): a refusal names the entry by its position."""
 
     def dump(self, value: Any) -> Any:
         if self.key in (STR, INT):
@@ -208,9 +210,10 @@ class MapOf:
 
     def load(self, data: Any, where: str) -> Any:
         found = self.make()
-        for raw, item in self._pairs(data, where):
+        for position, (raw, item) in enumerate(self._pairs(data, where)):
+            named = f"{where}[entry {position}]" if self.secret_keys else f"{where}[{raw!r}]"
             key = self._key(raw, where)
-            found[key] = self.value.load(item, f"{where}[{raw!r}]")
+            found[key] = self.value.load(item, named)
         return found
 
     def _pairs(self, data: Any, where: str) -> Iterable[tuple[Any, Any]]:

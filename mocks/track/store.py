@@ -68,7 +68,7 @@ STATE = [
     Field("events", TableOf(INT, record="Event")),
     Field("passwords", MapOf(INT, STR)),
     Field("emails", MapOf(STR, INT)),
-    Field("sessions", MapOf(STR, Fields.of(WebSession))),
+    Field("sessions", MapOf(STR, Fields.of(WebSession), secret_keys=True)),
     Field("unique_ids", MapOf(STR, INT)),
     Field("user_devices", IDS_OF),
     Field("user_beacons", IDS_OF),

@@ -182,7 +182,7 @@ ORGANIZATION_STATE = [
 is made from ``forms``)."""
 
 STORE_STATE = [
-    Field("accounts", MapOf(STR, Fields.of(Account))),
+    Field("accounts", MapOf(STR, Fields.of(Account), secret_keys=True)),
     Field("disabled_users", ListOf(INT, set)),
     Field("emails", MapOf(STR, INT)),
     Field("case_org", IDS_BY_ID),

@@ -161,7 +161,10 @@ def test_a_token_without_its_user_is_refused(trackmock_tracker: EmulatorHandle) 
     edit = (["state", "accounts", key, "token"], "userId", DROP)
     answer = _post(trackmock_tracker, _edited(before, edit))
     assert answer.status_code == 400
+    position = list(before["state"]["accounts"]).index(key)
+    # The accounts are keyed by their token: the refusal names the entry, not the secret.
     assert answer.json()["error"]["message"] == (
-        f"state.accounts[{key!r}].token: not a StaticToken record: missing field 'userId'"
+        f"state.accounts[entry {position}].token: not a StaticToken record: missing field 'userId'"
     )
+    assert key not in answer.text
     assert trackmock_tracker.snapshot() == before
