@@ -72,6 +72,8 @@ function actionForm(action, after) {
         clear(result, h("p", { class: "error" }, `Not sent: ${error.message}`));
         return;
       }
+      // The last answer goes while this one is on its way, so "done" always means this one.
+      clear(result, h("p", { class: "muted" }, "sending…"));
       const before = await after.snapshot();
       try {
         const answer = await api(action.method, path, { body, query });
