@@ -39,6 +39,8 @@ from trackmock.vendors import create_emulator
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request as WerkzeugRequest
 
+from ..tracker.helpers import tracker_headers
+
 START = "2025-02-21T10:00:00Z"
 Step = tuple[str, str, dict[str, str], bytes]
 Answer = tuple[int, list[tuple[str, str]], bytes]
@@ -122,14 +124,7 @@ HUGE = "9" * 5000
 def _mix(vendor: str, credentials: dict[str, Any]) -> list[Step]:
     advance = ("POST", "/__admin/clock", JSON, b'{"advance": 61}')
     if vendor == "tracker":
-        auth = {
-            "Authorization": f"Bearer {credentials['token']}",
-            "OrganizationId": str(credentials["organizationId"]),
-            "OfficeId": str(credentials["officeId"]),
-            "StaticToken": "true",
-            "Accept": "application/json",
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
+        auth = tracker_headers(credentials)
         reads: list[Step] = [
             ("GET", "/api/cases/getByNumber?value=2018-0521-01", auth, b""),
             ("GET", "/api/cases/getByNumber?value=2018-0521-01", auth, b""),
@@ -277,14 +272,7 @@ def test_polling_rule_disables_the_account_alike(
 ) -> None:
     fast, full, fast_app = pair
     credentials = fast.credentials()
-    auth = {
-        "Authorization": f"Bearer {credentials['token']}",
-        "OrganizationId": str(credentials["organizationId"]),
-        "OfficeId": str(credentials["officeId"]),
-        "StaticToken": "true",
-        "Accept": "application/json",
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
+    auth = tracker_headers(credentials)
     get = ("GET", "/api/cases/getByNumber?value=2018-0521-01", auth, b"")
     enable = ("POST", f"/__admin/tokens/{credentials['token']}/enable", JSON, b"")
     steps = [get, get, get, get, ("GET", "/__admin/tokens", {}, b""), enable, get]

@@ -18,6 +18,8 @@ from trackmock.core.settings import split_settings
 from trackmock.pytest_plugin import TEST_CLOCK_START, EmulatorHandle
 from trackmock.vendors import VENDORS, create_emulator
 
+from ..tracker import helpers as tracker_api
+
 CHROMIUM = os.environ.get("TRACKMOCK_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = "TRACKMOCK_BROWSER_TESTS"
 """Set to ``required`` (``.ci/run`` does) to fail, not skip, when the browser is missing."""
@@ -113,14 +115,7 @@ def outside(url: str) -> bool:
 
 def tracker_headers(handle: EmulatorHandle) -> dict[str, str]:
     """Every header Tracker wants, for the handle's static token."""
-    return {
-        "Authorization": f"Bearer {handle.credentials['token']}",
-        "StaticToken": "true",
-        "OrganizationId": "1",
-        "OfficeId": "1",
-        "Accept": "application/json",
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
+    return tracker_api.tracker_headers(handle.credentials)
 
 
 def launch_chromium(playwright: Any, profile: str) -> Any:

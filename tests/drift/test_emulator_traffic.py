@@ -16,6 +16,7 @@ from trackmock.drift.har import journal_to_har
 from trackmock.pytest_plugin import EmulatorHandle
 from websockets.sync.client import connect
 
+from ..tracker.helpers import tracker_headers
 from .support import check, contract, mutate, mutated_entries, path_text, run_cli, write_har
 
 WAIT = 5.0
@@ -66,17 +67,7 @@ def drive_gets(handle: EmulatorHandle, http: requests.Session, between: Callable
 def tracker_client(handle: EmulatorHandle) -> requests.Session:
     http = requests.Session()
     credentials = handle.credentials
-    http.headers.update(
-        {
-            "Accept": "application/json",
-            "Authorization": f"Bearer {credentials['token']}",
-            "OrganizationId": str(credentials["organizationId"]),
-            "OfficeId": str(credentials["officeId"]),
-            "StaticToken": "true",
-            # The vendor's overview lists it for every call, GETs included (TR-05).
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
-    )
+    http.headers.update(tracker_headers(credentials))
     return http
 
 

@@ -20,6 +20,8 @@ from trackmock.control import ControlClient
 from trackmock.core.paths import contracts_dir, fixtures_dir
 from websockets.sync.client import connect
 
+from ..tracker.helpers import tracker_headers
+
 WAIT = 20.0
 ADDED = {"type": "string", "default": "next-version", "x-source": "a test", "x-inferred": True}
 
@@ -104,15 +106,7 @@ def test_an_added_field_shows_in_each_emulators_answers_and_frames(
     case_id = json.loads((fixtures_dir() / "tracker" / "cases.json").read_text())[0]["id"]
     answer = requests.get(
         f"{tracker['url']}/api/cases/{case_id}",
-        headers={
-            "Accept": "application/json",
-            "Authorization": f"Bearer {credentials['token']}",
-            "OrganizationId": str(credentials["organizationId"]),
-            "OfficeId": str(credentials["officeId"]),
-            "StaticToken": "true",
-            # The vendor's overview lists it for every call, GETs included (TR-05).
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
+        headers=tracker_headers(credentials),
         timeout=10,
     )
     assert answer.status_code == 200, answer.text

@@ -17,6 +17,7 @@ from trackmock.drift.har import journal_to_har
 from trackmock.pytest_plugin import EmulatorHandle
 
 from ..proxy.support import Proxy
+from ..tracker.helpers import tracker_headers
 
 ADMIN = "admin-0f1e2d3c4b5a6978"
 WRONG_PASSWORD = "Not-The-Password-4711"
@@ -71,14 +72,7 @@ def _trackops_traffic(handle: EmulatorHandle) -> list[str]:
 
 def _tracker_traffic(handle: EmulatorHandle) -> list[str]:
     creds = handle.credentials
-    headers = {
-        "Authorization": f"Bearer {creds['token']}",
-        "OrganizationId": str(creds["organizationId"]),
-        "OfficeId": str(creds["officeId"]),
-        "StaticToken": "true",
-        "Accept": "application/json",
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
+    headers = tracker_headers(creds)
     assert requests.get(f"{handle.url}/api/tags", headers=headers, timeout=10).ok
     refused = requests.post(
         f"{handle.url}/api/users/",

@@ -11,7 +11,7 @@ import requests
 from hypothesis import strategies as st
 from trackmock.pytest_plugin import EmulatorHandle
 
-from ..tracker.helpers import DOC_CASE, DOC_CASE_NUMBER, DOC_ITEM, MIKE, new_case
+from ..tracker.helpers import DOC_CASE, DOC_CASE_NUMBER, DOC_ITEM, MIKE, new_case, tracker_headers
 
 Step = tuple[str, Any]
 """One write: its name (a function of ``Driver``) and its argument."""
@@ -70,17 +70,7 @@ class Driver:
 
 class TrackerDriver(Driver):
     def headers(self, method: str) -> dict[str, str]:
-        creds = self.handle.credentials
-        return {
-            "Accept": "application/json",
-            "Authorization": f"Bearer {creds['token']}",
-            "OrganizationId": str(creds["organizationId"]),
-            "OfficeId": str(creds["officeId"]),
-            "StaticToken": "true",
-            "Content-Type": "application/x-www-form-urlencoded"
-            if method == "GET"
-            else "application/json",
-        }
+        return tracker_headers(self.handle.credentials, method)
 
     def api(self, method: str, path: str, **kwargs: Any) -> Answer:
         return self.read(method, path, headers=self.headers(method), **kwargs)

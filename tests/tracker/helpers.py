@@ -17,6 +17,21 @@ MIKE = 12659
 """The case's officer, a user without a reserved license."""
 
 
+def tracker_headers(credentials: dict[str, Any], method: str = "GET") -> dict[str, str]:
+    """Every header the SAFE API overview asks of a call, for these credentials (a handle's
+    or a ready file's): the static token, the tenant, and ``Content-Type`` on GETs too (TR-05)."""
+    return {
+        "Accept": "application/json",
+        "Authorization": f"Bearer {credentials['token']}",
+        "OrganizationId": str(credentials["organizationId"]),
+        "OfficeId": str(credentials["officeId"]),
+        "StaticToken": "true",
+        "Content-Type": "application/x-www-form-urlencoded"
+        if method == "GET"
+        else "application/json",
+    }
+
+
 class Api:
     """Raw calls to a Tracker emulator with the documented headers (each can be overridden)."""
 
