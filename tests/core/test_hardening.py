@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,22 +23,12 @@ from trackmock.core.emulator import Emulator
 from trackmock.core.server import BackgroundRunner, Listener
 from trackmock.core.wschannel import WebSocketChannel
 
+from ..polling import until
 from .conftest import make_sample
 
 AUTH = {"Authorization": "Bearer good", "X-Tenant": "1"}
 GUARD = 20.0
 """Seconds any wait may take before the test is declared hung."""
-
-
-def _until(condition: Callable[[], Any], what: str) -> Any:
-    """Wait for ``condition`` to hold (a hang guard, not a timing check)."""
-    deadline = time.monotonic() + GUARD
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"still waiting after {GUARD} s: {what}")
 
 
 def _address(emulator: Emulator) -> tuple[str, int]:
@@ -99,7 +88,7 @@ def test_connections_over_the_cap_are_refused_and_served_again_once_others_leave
     emulator, runner = serve(max_connections=3)
     held = [socket.create_connection(_address(emulator)) for _ in range(3)]
     site = runner.runner.listeners[0].site
-    _until(lambda: site.open_count == 3, "three connections open")
+    until(lambda: site.open_count == 3, "three connections open")
     with socket.create_connection(_address(emulator)) as extra:
         refused = _read_until_closed(extra)
     head, _, body = refused.partition(b"\r\n\r\n")
@@ -111,7 +100,7 @@ def test_connections_over_the_cap_are_refused_and_served_again_once_others_leave
     }, "in the vendor's error shape"
     for conn in held:
         conn.close()
-    _until(lambda: site.open_count == 0, "the held connections to be gone")
+    until(lambda: site.open_count == 0, "the held connections to be gone")
     assert requests.get(f"{emulator.base_url}/api/ping", timeout=GUARD).json() == {"pong": True}
 
 
@@ -139,7 +128,7 @@ def test_every_accept_loop_survives_running_out_of_file_descriptors(tmp_path: Pa
     )
     held: list[socket.socket] = []
     try:
-        _until(lambda: ready.exists() or server.poll() is not None, "the server to start")
+        until(lambda: ready.exists() or server.poll() is not None, "the server to start")
         info = json.loads(ready.read_text())
         ports = {name: int(info[name]["url"].rsplit(":", 1)[1]) for name in info}
         for name in ("tracker", "trackops"):
@@ -322,10 +311,10 @@ def test_a_socket_whose_client_never_reads_is_closed_with_1008(serve: Any) -> No
             conn.sendall(_client_frame(text))
     except OSError:
         pass  # cut off while still sending
-    closed = _until(lambda: _closes(emulator), "the socket to be closed")
+    closed = until(lambda: _closes(emulator), "the socket to be closed")
     assert closed[0]["status"] == 1008
     assert "bytes behind" in closed[0]["note"]
-    _until(lambda: not _sockets(site), "the connection to be gone")
+    until(lambda: not _sockets(site), "the connection to be gone")
     assert emulator.open_sockets == set()
     conn.close()
 
@@ -340,7 +329,7 @@ def test_sockets_close_works_on_a_socket_that_never_reads(serve: Any) -> None:
         f"{emulator.base_url}/__admin/sockets/close", json={"code": 4000}, timeout=GUARD
     )
     assert answer.json() == {"closed": 1}
-    _until(lambda: not _sockets(site), "the stuck connection to be cut")
+    until(lambda: not _sockets(site), "the stuck connection to be cut")
     assert [c["status"] for c in _closes(emulator)] == [4000]
     conn.close()
 
@@ -352,7 +341,7 @@ def test_a_socket_message_over_the_limit_closes_the_socket_with_1009(serve: Any)
     data = _read_until_closed(conn)
     assert b"\x88" in data, "a close frame"
     assert (1009).to_bytes(2, "big") in data.split(b"\x88", 1)[1][:4]
-    closed = _until(lambda: _closes(emulator), "the close to be journaled")
+    closed = until(lambda: _closes(emulator), "the close to be journaled")
     assert closed[0]["status"] == 1009
     assert closed[0]["note"] == "a message is larger than 1000 bytes"
 
@@ -363,9 +352,9 @@ def test_unread_socket_messages_are_bounded_across_sockets(serve: Any) -> None:
     first, second = _open_socket(emulator), _open_socket(emulator)
     frame = _client_frame("w" * 7000)
     first.sendall(frame[:6000])  # the head and most of the payload, never the end
-    _until(lambda: emulator.open_sockets, "the first socket to be open")
+    until(lambda: emulator.open_sockets, "the first socket to be open")
     second.sendall(frame[:6000])
-    _until(lambda: _closes(emulator), "a socket to be closed")
+    until(lambda: _closes(emulator), "a socket to be closed")
     assert [c["status"] for c in _closes(emulator)] == [1013]
     first.close()
     second.close()
@@ -386,7 +375,7 @@ def test_sigterm_under_load_stops_every_emulator(tmp_path: Path) -> None:
     )
     held: list[socket.socket] = []
     try:
-        _until(lambda: ready.exists() or server.poll() is not None, "the server to start")
+        until(lambda: ready.exists() or server.poll() is not None, "the server to start")
         info = json.loads(ready.read_text())
         request = b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n\r\n"
         for name in ("tracker", "track"):
@@ -437,7 +426,7 @@ def test_the_missed_ping_rule_closes_a_socket_that_never_reads() -> None:
                 f"Cookie: JSESSIONID={login.cookies['JSESSIONID']}\r\n\r\n"
             ).encode()
         )
-        _until(lambda: emulator.open_sockets, "the socket to be open")
+        until(lambda: emulator.open_sockets, "the socket to be open")
         big = {"attributes": {"notes": "n" * 200_000}}
         while not any(c.buffered() for c in _sockets(site)):  # the client's buffers are full
             answer = requests.put(
@@ -451,11 +440,11 @@ def test_the_missed_ping_rule_closes_a_socket_that_never_reads() -> None:
 
         for sent in (1, 2):  # two PINGs, neither answered
             emulator.clock.advance(interval)
-            _until(lambda sent=sent: pings() == sent, f"PING {sent}")
+            until(lambda sent=sent: pings() == sent, f"PING {sent}")
         emulator.clock.advance(interval)
-        closed = _until(lambda: _closes(emulator), "the missed-ping rule to close the socket")
+        closed = until(lambda: _closes(emulator), "the missed-ping rule to close the socket")
         assert closed[0]["status"] == emulator.provider.settings.ping_close_code
-        _until(lambda: not _sockets(site), "the stuck connection to be cut")
+        until(lambda: not _sockets(site), "the stuck connection to be cut")
         conn.close()
     finally:
         runner.stop()

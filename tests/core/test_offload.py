@@ -4,23 +4,15 @@ the emulator's own requests wait for it, so its handlers never run two at a time
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from trackmock.core.server import BackgroundRunner, Listener
 
+from ..polling import until
 from .helpers import make_sample
 
 HANG_GUARD = 30.0
-
-
-def _until(condition: object, what: str) -> None:
-    """Wait for ``condition()`` (a hang guard, not a timing assertion)."""
-    deadline = time.monotonic() + HANG_GUARD
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.01)
 
 
 def test_heavy_work_leaves_the_loop_to_the_others_and_queues_its_own() -> None:
@@ -37,7 +29,7 @@ def test_heavy_work_leaves_the_loop_to_the_others_and_queues_its_own() -> None:
             assert pong.json() == {"pong": True}
             # The busy emulator's own request waits until the heavy one is done.
             queued = pool.submit(requests.get, f"{busy.base_url}/api/ping", timeout=60)
-            _until(lambda: busy.offload.waiting == 1, "the second request waits")
+            until(lambda: busy.offload.waiting == 1, "the second request waits")
             assert not queued.done()
             provider.release.set()  # type: ignore[attr-defined]
             assert heavy.result().status_code == 204

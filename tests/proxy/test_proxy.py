@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from trackmock.pytest_plugin import EmulatorHandle
 from websockets.sync.client import connect
 
 from ..drift.support import run_cli
+from ..polling import until
 from .support import Proxy, findings
 
 WAIT = 10.0
@@ -57,12 +57,13 @@ def _tracker_headers(tracker: EmulatorHandle) -> dict[str, str]:
 def _journaled(track: EmulatorHandle, text: str) -> bool:
     """Whether the emulator received the client frame ``text`` (asked until it has, within a
     hang guard: the frame crosses the proxy on its own time)."""
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if any(entry.get("body") == text for entry in track.control.journal(kind="ws-in")):
-            return True
-        time.sleep(0.02)
-    return False
+    return bool(
+        until(
+            lambda: any(entry.get("body") == text for entry in track.control.journal(kind="ws-in")),
+            f"the frame {text!r} in the journal",
+            WAIT,
+        )
+    )
 
 
 def _track_login(base: str, track: EmulatorHandle) -> requests.Session:
