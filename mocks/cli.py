@@ -724,9 +724,10 @@ async def _serve(args: argparse.Namespace, settings: tuple[Any, dict[str, dict[s
                     "trackops  serving plain HTTP (--trackops-plain-http): the real API is TLS-only"
                 )
             _print_ready(listeners)
-        # Every port answers: the Flask apps of the full path (left out of the start, see
-        # ``Emulator.app``) are built meanwhile on another thread, so that the first request
-        # that needs one seldom waits for Flask's import.
+        # Every port answers: werkzeug, which the fast path needs for its first parse of a
+        # query string, cookie or content type, and the Flask apps of the full path (both
+        # left out of the start, see ``request_view`` and ``Emulator.app``) are made
+        # meanwhile on another thread, so that the first request seldom waits for them.
         warm_up = threading.Thread(target=_build_apps, args=(listeners,), name="trackmock-apps")
         warm_up.start()
         await stop.wait()
@@ -740,6 +741,9 @@ async def _serve(args: argparse.Namespace, settings: tuple[Any, dict[str, dict[s
 
 
 def _build_apps(listeners: list[Listener]) -> None:
+    from .core.request_view import werkzeug_request_class
+
+    werkzeug_request_class()
     for listener in listeners:
         try:
             listener.emulator.app  # noqa: B018 (built on first use)

@@ -17,8 +17,7 @@ from datetime import datetime
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urldefrag, urljoin, urlparse
-from urllib.request import url2pathname
+from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 import orjson
 
@@ -157,9 +156,20 @@ def _cached_bundle(cached: Path) -> dict[str, Any] | None:
 
 def _file_hash(uri: str) -> str | None:
     try:
-        return hashlib.sha256(Path(url2pathname(urlparse(uri).path)).read_bytes()).hexdigest()
+        return hashlib.sha256(_file_path(uri).read_bytes()).hexdigest()
     except OSError:
         return None
+
+
+def _file_path(uri: str) -> Path:
+    """The file a ``file:`` URI names, as ``urllib.request.url2pathname`` reads it (that
+    module would import ``http.client`` and ``email`` at start-up)."""
+    path = urlparse(uri).path
+    if os.name == "nt":
+        from nturl2path import url2pathname
+
+        return Path(url2pathname(path))
+    return Path(unquote(path))
 
 
 def read_document(path: Path) -> Any:
@@ -336,7 +346,7 @@ def _add_referenced_files(
         for target in sorted(targets):
             if not target.startswith("file:") or target in resources or target in documents:
                 continue
-            file = Path(url2pathname(urlparse(target).path))
+            file = _file_path(target)
             if file.is_file():
                 resources[target] = read_document(file)
                 pending.append((target, resources[target]))
