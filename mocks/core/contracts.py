@@ -97,8 +97,15 @@ def _write_cache(cached: Path, value: Any) -> None:
         pass
 
 
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT = 2
 """Bump when what a cached bundle holds changes: older bundles are then not used."""
+
+BUNDLES_KEPT = 32
+"""Bundles a process keeps once read (all forgotten when full): the emulators of one process
+load the same folders again (every emulator the control API's, each vendor's ``openapi.yaml``
+and ``admin.yaml``)."""
+
+_read_bundles: dict[Path, dict[str, Any]] = {}
 
 
 def _documents(path: Path) -> dict[str, Any]:
@@ -106,10 +113,11 @@ def _documents(path: Path) -> dict[str, Any]:
     folder that they refer to.
 
     The whole set is cached as one JSON file under the user's cache folder, keyed by the
-    folder's name and every file's name and content, so a start reads one file instead of
-    parsing and walking dozens. Files outside the folder are listed in the bundle with a
-    hash of their content (or as missing) and checked on every use: a change anywhere loads
-    afresh."""
+    folder's name and every file's name and content (the same bundle for each document of
+    the folder), so a start reads one file instead of parsing and walking dozens, and a
+    process reads it once. Files outside the folder are listed in the bundle with a hash of
+    their content (or as missing) and checked on every use: a change anywhere loads afresh.
+    The documents are shared by the contracts of a process, which only read them."""
     files = sorted(
         other
         for other in path.parent.rglob("*")
@@ -119,14 +127,15 @@ def _documents(path: Path) -> dict[str, Any]:
     folder = _cache_dir()
     cached = None
     if folder is not None:
-        key = hashlib.sha256(f"{BUNDLE_FORMAT}\0{path}\0".encode())
-        for file, data in contents.items():
+        key = hashlib.sha256(f"{BUNDLE_FORMAT}\0{path.parent}\0".encode())
+        for file in sorted(contents):
+            data = contents[file]
             key.update(f"{file.relative_to(path.parent)}\0{len(data)}\0".encode())
             key.update(data)
         cached = folder / f"contract-{key.hexdigest()}.json"
         bundle = _cached_bundle(cached)
         if bundle is not None:
-            return bundle
+            return dict(bundle)
     documents = {file.as_uri(): _parse(data, file) for file, data in contents.items()}
     outside: dict[str, Any] = {}
     missing: set[str] = set()
@@ -135,21 +144,32 @@ def _documents(path: Path) -> dict[str, Any]:
         # A file referred to but missing is listed too (no hash): once it is made, it counts.
         hashes = {uri: _file_hash(uri) for uri in sorted({*outside, *missing})}
         _write_cache(cached, {"documents": {**documents, **outside}, "outside": hashes})
+        _keep(cached, {"documents": {**documents, **outside}, "outside": hashes})
     return {**documents, **outside}
 
 
+def _keep(cached: Path, bundle: dict[str, Any]) -> None:
+    if len(_read_bundles) >= BUNDLES_KEPT:
+        _read_bundles.clear()
+    _read_bundles[cached] = bundle
+
+
 def _cached_bundle(cached: Path) -> dict[str, Any] | None:
-    """The documents of a cached bundle, or None if there is none or a file outside the
-    folder has changed since it was made."""
-    try:
-        bundle = orjson.loads(cached.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return None
-    if not isinstance(bundle, dict) or not isinstance(bundle.get("documents"), dict):
-        return None
+    """The documents of a cached bundle (read once per process), or None if there is none
+    or a file outside the folder has changed since it was made."""
+    bundle = _read_bundles.get(cached)
+    if bundle is None:
+        try:
+            bundle = orjson.loads(cached.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return None
+        if not isinstance(bundle, dict) or not isinstance(bundle.get("documents"), dict):
+            return None
     for uri, digest in (bundle.get("outside") or {}).items():
         if _file_hash(uri) != digest:
+            _read_bundles.pop(cached, None)
             return None
+    _keep(cached, bundle)
     documents: dict[str, Any] = bundle["documents"]
     return documents
 
