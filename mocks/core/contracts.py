@@ -105,7 +105,8 @@ BUNDLES_KEPT = 32
 load the same folders again (every emulator the control API's, each vendor's ``openapi.yaml``
 and ``admin.yaml``)."""
 
-_read_bundles: dict[Path, dict[str, Any]] = {}
+_read_bundles: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+"""Cache file -> (its size and change time when read, the bundle)."""
 
 
 def _documents(path: Path) -> dict[str, Any]:
@@ -148,16 +149,30 @@ def _documents(path: Path) -> dict[str, Any]:
     return {**documents, **outside}
 
 
+def _signature(cached: Path) -> tuple[int, int] | None:
+    try:
+        found = cached.stat()
+    except OSError:
+        return None
+    return found.st_size, found.st_mtime_ns
+
+
 def _keep(cached: Path, bundle: dict[str, Any]) -> None:
+    """Remember a bundle read from (or written to) ``cached`` while that file stays as it is."""
+    signature = _signature(cached)
+    if signature is None:
+        return
     if len(_read_bundles) >= BUNDLES_KEPT:
         _read_bundles.clear()
-    _read_bundles[cached] = bundle
+    _read_bundles[cached] = (signature, bundle)
 
 
 def _cached_bundle(cached: Path) -> dict[str, Any] | None:
-    """The documents of a cached bundle (read once per process), or None if there is none
-    or a file outside the folder has changed since it was made."""
-    bundle = _read_bundles.get(cached)
+    """The documents of a cached bundle (read once per process while the file stays the
+    same), or None if there is none or a file outside the folder has changed since it was
+    made."""
+    kept = _read_bundles.get(cached)
+    bundle = kept[1] if kept is not None and kept[0] == _signature(cached) else None
     if bundle is None:
         try:
             bundle = orjson.loads(cached.read_bytes())

@@ -39,7 +39,7 @@ from .journal import Journal
 from .offload import Offload
 from .recent import Recent
 from .redact import Redactor, learn_body
-from .request_view import RequestView
+from .request_view import LATE_IMPORTS, RequestView, werkzeug_request_class
 from .routing import RouteTable
 from .settings import CoreSettings
 from .validation import Parsed, Problem, clipped, parse_request
@@ -464,9 +464,10 @@ class Emulator:
         if app is None:
             with self._app_lock:
                 if self._app is None:
-                    from .flask_app import build_app
+                    with LATE_IMPORTS:
+                        from .flask_app import build_app
 
-                    self._app = build_app(self)
+                        self._app = build_app(self)
                 app = self._app
         return app
 
@@ -692,6 +693,7 @@ def answer_headers(
     if status < 200 or status == 204:
         out = [(k, v) for k, v in out if k.lower() != "content-length"]
     elif status == 304:
+        werkzeug_request_class()  # werkzeug imported whole first (``LATE_IMPORTS``)
         from werkzeug.http import remove_entity_headers
 
         remove_entity_headers(out)

@@ -15,8 +15,8 @@ start-up (docs/architecture.md, "Start-up").
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from functools import cache
 from typing import TYPE_CHECKING, Any, overload
 
 from .wire import Headers, Request
@@ -26,10 +26,26 @@ if TYPE_CHECKING:
     from werkzeug.sansio.request import Request as SansIORequest
 
 
-@cache
+LATE_IMPORTS = threading.RLock()
+"""Held while werkzeug or Flask is imported after start-up (here, and by ``Emulator.app``):
+two threads importing different parts of werkzeug at once can meet one of its modules half
+made, as its modules import each other."""
+
+_request_class: type[SansIORequest] | None = None
+
+
 def werkzeug_request_class() -> type[SansIORequest]:
-    """werkzeug's sans-IO ``Request`` with the query parameters of ``_Args`` (imported and
-    made on first use)."""
+    """werkzeug's sans-IO ``Request`` with the query parameters of ``_Args`` (werkzeug is
+    imported, whole, on the first call)."""
+    global _request_class
+    found = _request_class
+    if found is None:
+        with LATE_IMPORTS:
+            found = _request_class = _request_class or _make_request_class()
+    return found
+
+
+def _make_request_class() -> type[SansIORequest]:
     from werkzeug.datastructures import ImmutableMultiDict
     from werkzeug.sansio.request import Request as SansIORequest
 
