@@ -760,9 +760,13 @@ def _run_serve(args: argparse.Namespace) -> int:
     from .core.settings import SettingsError
     from .core.tls import discard_prepared, prepare_test_ca
 
+    # Start-up makes a few hundred thousand objects that live as long as the process; the
+    # cyclic collector would walk them again and again meanwhile (a fifth of the start).
+    gc.disable()
     try:
         settings = _settings(args)
     except (SettingsError, OSError, ValueError) as exc:
+        gc.enable()
         print(f"trackmock: {exc}", file=sys.stderr)
         return 1
     if _wants_test_ca(args, *settings):
@@ -770,9 +774,6 @@ def _run_serve(args: argparse.Namespace) -> int:
         prepare_test_ca()
     from .core.server import new_event_loop
 
-    # Start-up makes a few hundred thousand objects that live as long as the process; the
-    # cyclic collector would walk them again and again meanwhile (a fifth of the start).
-    gc.disable()
     loop = new_event_loop()
     try:
         return loop.run_until_complete(_serve(args, settings))
