@@ -743,9 +743,9 @@ async def _serve(args: argparse.Namespace, settings: tuple[Any, dict[str, dict[s
 def _build_apps(listeners: list[Listener]) -> None:
     from .core.request_view import werkzeug_request_class
 
-    werkzeug_request_class()
     for listener in listeners:
         try:
+            werkzeug_request_class()  # imported once, for the fast path's first parse
             listener.emulator.app  # noqa: B018 (built on first use)
         except OSError as exc:
             # Out of file descriptors, say: the first request that needs the app builds it.
