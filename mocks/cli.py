@@ -724,9 +724,10 @@ async def _serve(args: argparse.Namespace, settings: tuple[Any, dict[str, dict[s
                     "trackops  serving plain HTTP (--trackops-plain-http): the real API is TLS-only"
                 )
             _print_ready(listeners)
-        # Every port answers: the Flask apps of the full path (left out of the start, see
-        # ``Emulator.app``) are built meanwhile on another thread, so that the first request
-        # that needs one seldom waits for Flask's import.
+        # Every port answers: werkzeug, which the fast path needs for its first parse of a
+        # query string, cookie or content type, and the Flask apps of the full path (both
+        # left out of the start, see ``request_view`` and ``Emulator.app``) are made
+        # meanwhile on another thread, so that the first request seldom waits for them.
         warm_up = threading.Thread(target=_build_apps, args=(listeners,), name="trackmock-apps")
         warm_up.start()
         await stop.wait()
@@ -740,8 +741,11 @@ async def _serve(args: argparse.Namespace, settings: tuple[Any, dict[str, dict[s
 
 
 def _build_apps(listeners: list[Listener]) -> None:
+    from .core.request_view import werkzeug_request_class
+
     for listener in listeners:
         try:
+            werkzeug_request_class()  # imported once, for the fast path's first parse
             listener.emulator.app  # noqa: B018 (built on first use)
         except OSError as exc:
             # Out of file descriptors, say: the first request that needs the app builds it.
@@ -756,9 +760,13 @@ def _run_serve(args: argparse.Namespace) -> int:
     from .core.settings import SettingsError
     from .core.tls import discard_prepared, prepare_test_ca
 
+    # Start-up makes a few hundred thousand objects that live as long as the process; the
+    # cyclic collector would walk them again and again meanwhile (a fifth of the start).
+    gc.disable()
     try:
         settings = _settings(args)
     except (SettingsError, OSError, ValueError) as exc:
+        gc.enable()
         print(f"trackmock: {exc}", file=sys.stderr)
         return 1
     if _wants_test_ca(args, *settings):
@@ -766,9 +774,6 @@ def _run_serve(args: argparse.Namespace) -> int:
         prepare_test_ca()
     from .core.server import new_event_loop
 
-    # Start-up makes a few hundred thousand objects that live as long as the process; the
-    # cyclic collector would walk them again and again meanwhile (a fifth of the start).
-    gc.disable()
     loop = new_event_loop()
     try:
         return loop.run_until_complete(_serve(args, settings))

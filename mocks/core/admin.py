@@ -140,9 +140,10 @@ class AdminApi:
         }
 
     def listUnmatched(self, call: Call) -> dict[str, Any]:
+        app = self.emulator.app  # first: it imports Flask and werkzeug (``LATE_IMPORTS``)
         from .unmatched import explainer
 
-        found = self.emulator.journal.unmatched(explainer(self.emulator.app))
+        found = self.emulator.journal.unmatched(explainer(app))
         return {"entries": [{**entry.summary(), "reason": reason} for entry, reason in found]}
 
     def clearJournal(self, call: Call) -> None:

@@ -17,8 +17,7 @@ from datetime import datetime
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urldefrag, urljoin, urlparse
-from urllib.request import url2pathname
+from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 import orjson
 
@@ -98,8 +97,16 @@ def _write_cache(cached: Path, value: Any) -> None:
         pass
 
 
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT = 2
 """Bump when what a cached bundle holds changes: older bundles are then not used."""
+
+BUNDLES_KEPT = 32
+"""Bundles a process keeps once read (all forgotten when full): the emulators of one process
+load the same folders again (every emulator the control API's, each vendor's ``openapi.yaml``
+and ``admin.yaml``)."""
+
+_read_bundles: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+"""Cache file -> (its size and change time when read, the bundle)."""
 
 
 def _documents(path: Path) -> dict[str, Any]:
@@ -107,10 +114,11 @@ def _documents(path: Path) -> dict[str, Any]:
     folder that they refer to.
 
     The whole set is cached as one JSON file under the user's cache folder, keyed by the
-    folder's name and every file's name and content, so a start reads one file instead of
-    parsing and walking dozens. Files outside the folder are listed in the bundle with a
-    hash of their content (or as missing) and checked on every use: a change anywhere loads
-    afresh."""
+    folder's name and every file's name and content (the same bundle for each document of
+    the folder), so a start reads one file instead of parsing and walking dozens, and a
+    process reads it once. Files outside the folder are listed in the bundle with a hash of
+    their content (or as missing) and checked on every use: a change anywhere loads afresh.
+    The documents are shared by the contracts of a process, which only read them."""
     files = sorted(
         other
         for other in path.parent.rglob("*")
@@ -120,14 +128,15 @@ def _documents(path: Path) -> dict[str, Any]:
     folder = _cache_dir()
     cached = None
     if folder is not None:
-        key = hashlib.sha256(f"{BUNDLE_FORMAT}\0{path}\0".encode())
-        for file, data in contents.items():
+        key = hashlib.sha256(f"{BUNDLE_FORMAT}\0{path.parent}\0".encode())
+        for file in sorted(contents):
+            data = contents[file]
             key.update(f"{file.relative_to(path.parent)}\0{len(data)}\0".encode())
             key.update(data)
         cached = folder / f"contract-{key.hexdigest()}.json"
         bundle = _cached_bundle(cached)
         if bundle is not None:
-            return bundle
+            return dict(bundle)
     documents = {file.as_uri(): _parse(data, file) for file, data in contents.items()}
     outside: dict[str, Any] = {}
     missing: set[str] = set()
@@ -136,30 +145,66 @@ def _documents(path: Path) -> dict[str, Any]:
         # A file referred to but missing is listed too (no hash): once it is made, it counts.
         hashes = {uri: _file_hash(uri) for uri in sorted({*outside, *missing})}
         _write_cache(cached, {"documents": {**documents, **outside}, "outside": hashes})
+        _keep(cached, {"documents": {**documents, **outside}, "outside": hashes})
     return {**documents, **outside}
 
 
-def _cached_bundle(cached: Path) -> dict[str, Any] | None:
-    """The documents of a cached bundle, or None if there is none or a file outside the
-    folder has changed since it was made."""
+def _signature(cached: Path) -> tuple[int, int] | None:
     try:
-        bundle = orjson.loads(cached.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
+        found = cached.stat()
+    except OSError:
         return None
-    if not isinstance(bundle, dict) or not isinstance(bundle.get("documents"), dict):
-        return None
+    return found.st_size, found.st_mtime_ns
+
+
+def _keep(cached: Path, bundle: dict[str, Any]) -> None:
+    """Remember a bundle read from (or written to) ``cached`` while that file stays as it is."""
+    signature = _signature(cached)
+    if signature is None:
+        return
+    if len(_read_bundles) >= BUNDLES_KEPT:
+        _read_bundles.clear()
+    _read_bundles[cached] = (signature, bundle)
+
+
+def _cached_bundle(cached: Path) -> dict[str, Any] | None:
+    """The documents of a cached bundle (read once per process while the file stays the
+    same), or None if there is none or a file outside the folder has changed since it was
+    made."""
+    kept = _read_bundles.get(cached)
+    bundle = kept[1] if kept is not None and kept[0] == _signature(cached) else None
+    if bundle is None:
+        try:
+            bundle = orjson.loads(cached.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return None
+        if not isinstance(bundle, dict) or not isinstance(bundle.get("documents"), dict):
+            return None
     for uri, digest in (bundle.get("outside") or {}).items():
         if _file_hash(uri) != digest:
+            _read_bundles.pop(cached, None)
             return None
+    _keep(cached, bundle)
     documents: dict[str, Any] = bundle["documents"]
     return documents
 
 
 def _file_hash(uri: str) -> str | None:
     try:
-        return hashlib.sha256(Path(url2pathname(urlparse(uri).path)).read_bytes()).hexdigest()
+        return hashlib.sha256(_file_path(uri).read_bytes()).hexdigest()
     except OSError:
         return None
+
+
+def _file_path(uri: str) -> Path:
+    """The file a ``file:`` URI names, as ``urllib.request.url2pathname`` reads it (that
+    module would import ``http.client`` and ``email`` at start-up)."""
+    path = urlparse(uri).path
+    if os.name == "nt":
+        from nturl2path import url2pathname
+
+        return Path(url2pathname(path))
+    return Path(unquote(path))
 
 
 def read_document(path: Path) -> Any:
@@ -336,7 +381,7 @@ def _add_referenced_files(
         for target in sorted(targets):
             if not target.startswith("file:") or target in resources or target in documents:
                 continue
-            file = Path(url2pathname(urlparse(target).path))
+            file = _file_path(target)
             if file.is_file():
                 resources[target] = read_document(file)
                 pending.append((target, resources[target]))

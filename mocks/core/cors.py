@@ -167,9 +167,11 @@ def for_emulator(emulator: Emulator, journal: Journal) -> Cors:
     """CORS for ``emulator`` as its settings say (``cors_origins``); ``journal`` records the
     preflights answered here as the ASGI layer records other requests."""
     from .asgi import ADMIN_PREFIX
+
+    app = emulator.app  # first: it imports Flask and werkzeug (``LATE_IMPORTS``)
     from .unmatched import methods_at
 
-    methods = methods_at(emulator.app)
+    methods = methods_at(app)
 
     def refuse(path: str, status: int, message: str) -> HttpError:
         shape = admin_error if path.startswith(ADMIN_PREFIX) else emulator.provider.error

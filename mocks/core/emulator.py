@@ -20,6 +20,7 @@ requests that never reach a route.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
@@ -28,8 +29,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import orjson
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.http import remove_entity_headers
 
 from .clock import Clock
 from .conformance import FrameAudit
@@ -40,13 +39,14 @@ from .journal import Journal
 from .offload import Offload
 from .recent import Recent
 from .redact import Redactor, learn_body
-from .request_view import RequestView
+from .request_view import LATE_IMPORTS, RequestView, werkzeug_request_class
 from .routing import RouteTable
 from .settings import CoreSettings
 from .validation import Parsed, Problem, clipped, parse_request
 
 if TYPE_CHECKING:
     from flask import Flask
+    from werkzeug.exceptions import HTTPException
 
     from .conformance import MessageCatalog
     from .snapshot import Apply
@@ -464,9 +464,10 @@ class Emulator:
         if app is None:
             with self._app_lock:
                 if self._app is None:
-                    from .flask_app import build_app
+                    with LATE_IMPORTS:
+                        from .flask_app import build_app
 
-                    self._app = build_app(self)
+                        self._app = build_app(self)
                 app = self._app
         return app
 
@@ -483,10 +484,11 @@ class Emulator:
         call = Call(route.operation, view, self, path_args)
         try:
             answer = self.run(call, route.hooks, route.handler, notes)
-        except HTTPException as exc:
-            answer = self.http_exception_answer(exc, view)
-        except Exception as exc:  # a bug: answered as the full path's error handler does
-            answer = self.unexpected_answer(exc, view)
+        except Exception as exc:
+            if _is_http_exception(exc):
+                answer = self.http_exception_answer(exc, view)  # type: ignore[arg-type]
+            else:  # a bug: answered as the full path's error handler does
+                answer = self.unexpected_answer(exc, view)
         if answer is not None and request.method == "HEAD":
             # As werkzeug answers HEAD: the GET's headers (Content-Length too), no body.
             return answer[0], answer[1], b""
@@ -620,6 +622,8 @@ class Emulator:
 
     def http_exception_answer(self, exc: HTTPException, current: Any) -> Answer:
         """The answer to a request werkzeug refused (404, 405 ...), in the owner's shape."""
+        from werkzeug.exceptions import MethodNotAllowed
+
         path = clipped(current.path)
         method = current.method
         error: HttpError
@@ -689,8 +693,18 @@ def answer_headers(
     if status < 200 or status == 204:
         out = [(k, v) for k, v in out if k.lower() != "content-length"]
     elif status == 304:
+        werkzeug_request_class()  # werkzeug imported whole first (``LATE_IMPORTS``)
+        from werkzeug.http import remove_entity_headers
+
         remove_entity_headers(out)
     return out
+
+
+def _is_http_exception(exc: Exception) -> bool:
+    """Whether ``exc`` is werkzeug's ``HTTPException`` (a 404, 405 ... werkzeug raised): there
+    is none while werkzeug is not imported, and the fast path does not import it at start."""
+    module = sys.modules.get("werkzeug.exceptions")
+    return module is not None and isinstance(exc, module.HTTPException)
 
 
 _SIZED_HEADERS = frozenset({"content-type", "content-length"})

@@ -1,35 +1,68 @@
 """A bodiless request as the pipeline reads it, straight from the bytes the server parsed.
 
-``Call.request`` on the fast path: werkzeug's sans-IO ``Request`` (so ``args``, ``cookies``,
-``mimetype``, ``host_url`` are werkzeug's own code, exactly as on the full path) over
-``RawHeaders``, a read-only view of the raw header pairs. No WSGI environ, no
+``Call.request`` on the fast path reads as werkzeug's sans-IO ``Request`` reads (so ``args``,
+``cookies``, ``mimetype``, ``host_url`` are werkzeug's own code, exactly as on the full path)
+over ``RawHeaders``, a read-only view of the raw header pairs. No WSGI environ, no
 ``EnvironHeaders``, no input stream is built. The vendors' hooks read only what both request
 types offer: ``headers``, ``cookies``, ``args``, ``path``, ``method``, ``query_string``,
 ``mimetype``, ``host_url``, ``remote_addr``, ``content_length``, ``get_data``, ``form``.
+
+werkzeug is imported when a parse is first needed, not before the ports answer (importing
+any part of it runs its package, which imports its development server and test client): the
+health check needs none, and ``trackmock serve`` imports it on its warm-up thread right after
+start-up (docs/architecture.md, "Start-up").
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from typing import Any, overload
-
-from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.sansio.request import Request as SansIORequest
+from typing import TYPE_CHECKING, Any, overload
 
 from .wire import Headers, Request
 
-
-class _Args(ImmutableMultiDict[str, str]):
-    """werkzeug's query parameters, with a ``get`` that raises nothing when a key is absent
-    (werkzeug's builds an HTTP exception per miss: several microseconds each)."""
-
-    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:
-        if key not in self:
-            return default
-        return super().get(key, default, type)
+if TYPE_CHECKING:
+    from werkzeug.datastructures import ImmutableMultiDict
+    from werkzeug.sansio.request import Request as SansIORequest
 
 
-_EMPTY_FORM: ImmutableMultiDict[str, str] = ImmutableMultiDict()
+LATE_IMPORTS = threading.RLock()
+"""Held while werkzeug or Flask is imported after start-up (here, and by ``Emulator.app``):
+two threads importing different parts of werkzeug at once can meet one of its modules half
+made, as its modules import each other."""
+
+_request_class: type[SansIORequest] | None = None
+
+
+def werkzeug_request_class() -> type[SansIORequest]:
+    """werkzeug's sans-IO ``Request`` with the query parameters of ``_Args`` (werkzeug is
+    imported, whole, on the first call)."""
+    global _request_class
+    found = _request_class
+    if found is None:
+        with LATE_IMPORTS:
+            found = _request_class = _request_class or _make_request_class()
+    return found
+
+
+def _make_request_class() -> type[SansIORequest]:
+    from werkzeug.datastructures import ImmutableMultiDict
+    from werkzeug.sansio.request import Request as SansIORequest
+
+    class _Args(ImmutableMultiDict[str, str]):
+        """werkzeug's query parameters, with a ``get`` that raises nothing when a key is
+        absent (werkzeug's builds an HTTP exception per miss: several microseconds each)."""
+
+        def get(self, key: Any, default: Any = None, type: Any = None) -> Any:
+            if key not in self:
+                return default
+            return super().get(key, default, type)
+
+    class _Request(SansIORequest):
+        parameter_storage_class = _Args
+        empty_form: ImmutableMultiDict[str, str] = ImmutableMultiDict()
+
+    return _Request
 
 
 class RawHeaders:
@@ -125,43 +158,65 @@ def _key(name: str) -> bytes:
     return key
 
 
-class RequestView(SansIORequest):
+class RequestView:
     """A bodiless request parsed by the server, read the way ``werkzeug.Request`` reads one
-    (see the module docstring)."""
-
-    parameter_storage_class = _Args
+    (see the module docstring): what it needs no parse for is kept here, the rest is asked
+    of werkzeug's sans-IO ``Request`` over the same values, made on first need."""
 
     def __init__(self, request: Request) -> None:
         server = request.server or ("127.0.0.1", 0)
-        super().__init__(
-            method=request.method,
-            scheme=request.scheme,
-            server=(str(server[0]), server[1]),
-            root_path="",
-            # werkzeug's path is the percent-decoded one, as the server's is.
-            path=request.path,
-            query_string=request.query_string,
-            headers=RawHeaders(request.headers),  # type: ignore[arg-type]
-            remote_addr=request.client[0] if request.client else "",
-        )
+        # As werkzeug's sans-IO ``Request.__init__`` keeps them.
+        self.method = request.method.upper()
+        self.scheme = request.scheme
+        self.server = (str(server[0]), server[1])
+        self.root_path = ""
+        # werkzeug's path is the percent-decoded one, as the server's is.
+        self.path = "/" + request.path.lstrip("/")
+        self.query_string = request.query_string
+        self.headers = RawHeaders(request.headers)
+        self.remote_addr = request.client[0] if request.client else ""
+        self._werkzeug: SansIORequest | None = None
 
     @property
-    def args(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+    def werkzeug(self) -> SansIORequest:
+        """werkzeug's sans-IO ``Request`` of the same request (made on first use)."""
+        found = self._werkzeug
+        if found is None:
+            found = self._werkzeug = werkzeug_request_class()(
+                method=self.method,
+                scheme=self.scheme,
+                server=self.server,
+                root_path=self.root_path,
+                path=self.path,
+                query_string=self.query_string,
+                headers=self.headers,  # type: ignore[arg-type]
+                remote_addr=self.remote_addr,
+            )
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        """Whatever else werkzeug's request offers (``host_url``, ``host``, ``url`` ...)."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.werkzeug, name)
+
+    @property
+    def args(self) -> ImmutableMultiDict[str, str]:
         """werkzeug's parse of the query string, remembered per query string (immutable, so
         shared safely: a client asks for the same few URLs again and again)."""
         found = _ARGS.get(self.query_string)
         if found is None:
-            found = super().args
+            found = self.werkzeug.args  # type: ignore[assignment]
             _remember(_ARGS, self.query_string, found)
         return found
 
     @property
-    def cookies(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+    def cookies(self) -> ImmutableMultiDict[str, str]:
         """werkzeug's parse of the ``Cookie`` header, remembered per header value."""
         header = self.headers.get("Cookie")
         found = _COOKIES.get(header)
         if found is None:
-            found = super().cookies
+            found = self.werkzeug.cookies
             _remember(_COOKIES, header, found)
         return found
 
@@ -171,12 +226,12 @@ class RequestView(SansIORequest):
         header = self.headers.get("Content-Type", "")
         found = _MIMETYPES.get(header)
         if found is None:
-            found = super().mimetype
+            found = self.werkzeug.mimetype
             _remember(_MIMETYPES, header, found)
         return found
 
     @property
-    def content_length(self) -> int:  # type: ignore[override]
+    def content_length(self) -> int:
         return 0  # only bodiless requests come here
 
     def get_data(self, cache: bool = True, as_text: bool = False) -> Any:
@@ -184,4 +239,4 @@ class RequestView(SansIORequest):
 
     @property
     def form(self) -> ImmutableMultiDict[str, str]:
-        return _EMPTY_FORM
+        return werkzeug_request_class().empty_form  # type: ignore[attr-defined,no-any-return]

@@ -257,7 +257,8 @@ def _convert(param: Parameter, values: list[str]) -> Any:
 
 def _read_values(param: Parameter, request: Request, path_args: dict[str, str]) -> list[str]:
     if param.location == "query":
-        return request.args.getlist(param.name)
+        # No query string, no parse (the fast path's first parse imports werkzeug).
+        return request.args.getlist(param.name) if request.query_string else []
     if param.location == "path":
         return [path_args[param.name]] if param.name in path_args else []
     if param.location == "header":
@@ -371,7 +372,7 @@ def _parse(
             problems.append(Problem(param.location, param.name, message, "invalid"))
             continue
         getattr(parsed, param.location)[param.name] = value
-    if reject_unknown_query:
+    if reject_unknown_query and request.query_string:
         for name in sorted(set(request.args) - declared_query):
             problems.append(
                 Problem("query", name, "is not a parameter of this operation", "unknown")

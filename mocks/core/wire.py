@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from email.utils import formatdate
 from http import HTTPStatus
 
 Headers = list[tuple[bytes, bytes]]
@@ -43,8 +42,23 @@ class _DateHeader:
         second = int(now)
         if second != self._second:
             self._second = second
-            self._line = b"date: " + formatdate(now, usegmt=True).encode("latin-1") + b"\r\n"
+            self._line = b"date: " + http_date(second).encode("latin-1") + b"\r\n"
         return self._line
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def http_date(seconds: float) -> str:
+    """``seconds`` since the epoch as an HTTP date (RFC 9110's IMF-fixdate, always in English,
+    as ``email.utils.formatdate(seconds, usegmt=True)`` writes it: that module is not imported
+    for it)."""
+    t = time.gmtime(seconds)
+    return (
+        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
 
 
 date_header = _DateHeader()

@@ -126,12 +126,14 @@ class TrackProvider(Provider[TrackSettings]):
 
     def heavy(self, call: Call) -> bool:
         """Reports, positions over a time span and CSV exports grow with the data."""
+        if call.operation.id in REPORTS:
+            return True
+        if not call.request.query_string:
+            return False  # nothing to parse (the health check before start-up ends, say)
         args = call.request.args
-        return (
-            call.operation.id in REPORTS
-            or (call.operation.id == "getPositions" and "from" in args)
-            or args.get("responseType") == "csv"
-        )
+        return (call.operation.id == "getPositions" and "from" in args) or args.get(
+            "responseType"
+        ) == "csv"
 
     # -- session ---------------------------------------------------------------------------------
 

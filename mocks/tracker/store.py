@@ -34,7 +34,9 @@ from ..core.store import Record, Store, Table, Tenant
 
 @dataclass
 class Codecs:
-    """Encoders of stored records into the exact bytes a hot GET answers (built once)."""
+    """Encoders of stored records into the exact bytes a hot GET answers. Each compiles its
+    record shape on its first record (``Contract.shape`` keeps it), not at start-up: a table
+    encodes a record when it is first read."""
 
     case: Callable[[Record], bytes]
     item: Callable[[Record], bytes]
@@ -47,8 +49,8 @@ class Codecs:
     @classmethod
     def from_contract(cls, contract: Contract, case_view: Callable[[Record], Record]) -> Codecs:
         def encoder(ref: str, view: Callable[[Record], Any] = lambda r: r) -> Any:
-            shape = contract.shape(contract.schema_uri(ref))
-            return lambda record: orjson.dumps(shape.shape(view(record)))
+            location = contract.schema_uri(ref)
+            return lambda record: orjson.dumps(contract.shape(location).shape(view(record)))
 
         return cls(
             case=encoder("schemas/Case.json", case_view),

@@ -134,3 +134,24 @@ def test_a_missing_file_referred_to_counts_once_it_is_made(cache: Path, tmp_path
     (tmp_path / "c" / "shared" / "Text.json").write_text('{"type": "integer"}')
     assert _error_is_valid(document, 3)
     assert not _error_is_valid(document, "text")
+
+
+def test_the_documents_of_a_folder_are_read_once_per_process(cache: Path, tmp_path: Path) -> None:
+    """Each document of a folder loads from one bundle, read once while it stays the same:
+    the emulators of a process (each loads the control API's contract, and its vendor's
+    ``openapi.yaml`` and ``admin.yaml``) share the parsed documents, which they only read."""
+    document = _contract(tmp_path / "c")
+    other = document.with_name("admin.yaml")
+    other.write_text("openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths: {}\n")
+    first, second, again = (Contract.from_path(p) for p in (document, other, document))
+    (bundle,) = cache.glob("contract-*.json")
+    schema = next(uri for uri in first.resources if uri.endswith("Error.json"))
+    assert first.resources[schema] is second.resources[schema] is again.resources[schema]
+    assert first.document is again.document
+    assert first is not again
+    assert (second.title, first.title) == ("a", "t")
+    # A bundle file changed on disk is read again (here: damaged, so loaded afresh).
+    bundle.write_bytes(b"{}")
+    fresh = Contract.from_path(document)
+    assert fresh.resources[schema] == first.resources[schema]
+    assert fresh.resources[schema] is not first.resources[schema]

@@ -373,7 +373,7 @@ def test_the_request_view_reads_as_werkzeug_does() -> None:
             assert (name in view.headers) == (name in expected)
         for attribute in (
             "path", "method", "query_string", "mimetype", "host_url", "remote_addr",
-            "content_length",
+            "content_length", "host", "url", "root_url", "scheme", "full_path",
         ):  # fmt: skip
             assert getattr(view, attribute) == getattr(werkzeug_request, attribute), attribute
         assert list(view.args.items(multi=True)) == list(werkzeug_request.args.items(multi=True))
@@ -381,6 +381,7 @@ def test_the_request_view_reads_as_werkzeug_does() -> None:
         assert view.args.get("zz") is None
         assert dict(view.cookies) == dict(werkzeug_request.cookies)
         assert view.get_data() == werkzeug_request.get_data() == b""
+        assert dict(view.form) == dict(werkzeug_request.form) == {}
 
 
 def test_what_the_fast_path_remembers_stays_bounded() -> None:
