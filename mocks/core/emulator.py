@@ -591,8 +591,9 @@ class Emulator:
                 }
             )
 
-    def check_frame(self, text: str) -> None:
-        """Record a violation when a frame the server sends is not a documented message."""
+    def check_frame(self, text: str, times: int = 1) -> None:
+        """Record a violation when a frame the server sends is not a documented message
+        (``times``: the same frame, sent that many times, counted as checked that often)."""
         if not self.settings.check_responses:
             return
         if self._messages is None:
@@ -605,9 +606,9 @@ class Emulator:
         from .conformance import check_frame
 
         problems = check_frame(self._messages, text)
-        self.frame_audit.checked += 1
+        self.frame_audit.checked += times
         if problems:
-            self.frame_audit.failed += 1
+            self.frame_audit.failed += times
         for message in problems:
             self.violations.append(
                 {

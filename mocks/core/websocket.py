@@ -434,14 +434,8 @@ class SocketConnection:
             and self._events.empty()
             and _running_loop() is self._loop
         ):
-            session, clock = inline
-            try:
-                frames = session.pushed(change, clock.now())
-            except Exception:
-                log.exception("socket session failed on a push")
-                self._closed_now(1011, "the session failed on a push")
-                self._channel.close(1011)
-                self._events.put_nowait(_Event("wake"))
+            frames = self._pushed(change, *inline)
+            if frames is None:
                 return
             shared = change if isinstance(change, Frames) and _passed_on(frames, change) else None
             if later is None:
@@ -452,6 +446,47 @@ class SocketConnection:
                 later.append((self, (), None))
             return
         self._put(_Event("push", change))
+
+    def _pushed(self, change: Any, session: SocketSession, clock: Clock) -> list[str] | None:
+        """The session's frames for a change handled at once (None: it failed, and the socket
+        is closed with 1011)."""
+        try:
+            return session.pushed(change, clock.now())
+        except Exception:
+            log.exception("socket session failed on a push")
+            self._closed_now(1011, "the session failed on a push")
+            self._channel.close(1011)
+            self._events.put_nowait(_Event("wake"))
+            return None
+
+    def _push_shared(
+        self, change: Frames, loop: asyncio.AbstractEventLoop | None, later: list[_Sent]
+    ) -> bool:
+        """``fan_out``'s first pass for this socket. True: the session passed ``change`` on
+        unchanged and nothing stood in the way (no frame fault or held frame, the client not
+        too far behind), so its shared encoding went out in one write and the bookkeeping is
+        ``fan_out``'s. False: the socket took ``push``'s way (``later`` has what is left)."""
+        inline = self._inline
+        if inline is None or self.closed or self._events._items or self._loop is not loop:
+            self.push(change, later)
+            return False
+        frames = self._pushed(change, *inline)
+        if frames is None:
+            return False
+        channel = self._channel
+        if (
+            not _passed_on(frames, change)
+            or self._held is not None
+            or self.emulator.faults.on_frames
+            or channel.buffered() > self._send_limit
+        ):
+            shared = change if _passed_on(frames, change) else None
+            self._write(frames, shared, later)
+            later.append((self, (), None))
+            return False
+        if change:
+            channel.write_frames(change.wire)
+        return True
 
     def _look_again(self) -> None:
         """After a change handled at once: wake ``drive`` if the session wants to close or
@@ -533,21 +568,55 @@ _Sent = tuple["SocketConnection", Sequence[str], "Frames | None"]
 def fan_out(sockets: Iterable[Any], change: Frames) -> int:
     """Push one change to many sockets; returns how many sockets got it.
 
-    In two passes: the first only hands the change to each socket and writes it (encoded
-    once, one write per socket), the second journals and checks what each wrote and lets
-    its driver look at its session again. The last of a thousand clients then waits for a
-    thousand writes, not for a thousand writes and their bookkeeping."""
+    In two passes. The first only hands the change to each socket's session and writes it:
+    where the session passes it on unchanged and no fault, held frame or full buffer stands in
+    the way, the frames' one shared encoding goes out in one ``transport.write``
+    (``_push_shared``); any other socket takes ``push``'s way, faults and bounds included. The
+    second pass does the bookkeeping: every socket's frames are counted for the audit and
+    journaled (one entry per socket and frame, made in bulk: ``Journal.record_each``), each
+    distinct frame is checked against the contract once for all the sockets that wrote it,
+    and each driver looks at its session again. The last of a thousand clients then waits
+    for a thousand writes, not for a thousand writes and their bookkeeping."""
+    loop = _running_loop()
     later: list[_Sent] = []
+    written: list[SocketConnection] = []
     count = 0
     for socket in sockets:
-        socket.push(change, later)
         count += 1
+        if isinstance(socket, SocketConnection):
+            if socket._push_shared(change, loop, later):
+                written.append(socket)
+        else:
+            socket.push(change, later)
+    if change and written:
+        _shared_sent(written, change)
     for connection, frames, shared in later:
         if frames:
             connection._sent(frames, shared)
         else:
             connection._look_again()
+    for connection in written:
+        connection._look_again()
     return count
+
+
+def _shared_sent(sockets: list[SocketConnection], change: Frames) -> None:
+    """Count, journal and check ``change``, written to each of ``sockets`` in ``fan_out``:
+    what ``SocketConnection._sent`` does for one socket, done once per emulator, path and
+    frame."""
+    groups: dict[tuple[int, str], tuple[Emulator, list[int]]] = {}
+    for socket in sockets:
+        group = groups.get((id(socket.emulator), socket.path))
+        if group is None:
+            group = groups[(id(socket.emulator), socket.path)] = (socket.emulator, [])
+        group[1].append(socket.id)
+    for (_, path), (emulator, ids) in groups.items():
+        emulator.frame_audit.sent += len(change) * len(ids)
+        emulator.journal.record_each(
+            "ws-out", ids, [{"path": path, "response_body": body} for body in change.bodies]
+        )
+        for text in change:
+            emulator.check_frame(text, times=len(ids))
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -4,7 +4,7 @@ changes to every open socket of every user who sees them.
 The Track API guide (3 Approach 1: WebSocket): on connect every device, beacon and latest
 position is pushed once, then only changes. The socket's timing rules (PING, pong, the
 session-timeout frame) are ``feed.py``'s, without I/O. A change is encoded once; every socket
-gets the same strings, so a push to 1 000 sockets costs 1 000 queue puts, not 1 000 encodings.
+gets the same bytes, so a push to 1 000 sockets costs 1 000 writes, not 1 000 encodings.
 """
 
 from __future__ import annotations

@@ -159,3 +159,34 @@ def test_a_redactor_learns_an_entrys_secrets_before_any_is_shown() -> None:
     text = journal.page(Query(), page_bytes=MB, redactor=Redactor()).decode()
     assert "tok-123456789" not in text
     assert "Bearer [redacted]" in text
+
+
+@pytest.mark.parametrize(
+    ("limits", "connections", "bodies"),
+    [
+        ({"size": 1000}, 7, [b"one"]),
+        ({"size": 10}, 40, [b"devices", b"positions"]),
+        ({"size": 11}, 40, [b"a", b"b", b"c"]),
+        ({"size": 1000, "max_bytes": 5000, "body_limit": 600}, 30, [b"x" * 900, b"y"]),
+        ({"size": 3}, 1, [b"a", b"b", b"c", b"d"]),
+    ],
+)
+def test_entries_recorded_in_bulk_read_as_if_recorded_one_by_one(
+    limits: dict[str, int], connections: int, bodies: list[bytes]
+) -> None:
+    """``record_each`` (a push's frames on many sockets) leaves the journal as ``record`` per
+    socket and frame would: the same entries, ids, sizes and counts, bounds included."""
+    bulk, single = _journal(**limits), _journal(**limits)
+    for journal in (bulk, single):
+        journal.record("http", method="GET", path="/before", response_body=b"z" * 100)
+    ids = list(range(100, 100 + connections))
+    bulk.record_each("ws-out", ids, [{"path": "/ws", "response_body": b} for b in bodies])
+    for connection in ids:
+        for body in bodies:
+            single.record("ws-out", path="/ws", connection=connection, response_body=body)
+    assert [dataclasses.astuple(e) for e in bulk.select()] == [
+        dataclasses.astuple(e) for e in single.select()
+    ]
+    assert (bulk.recorded, bulk.bytes) == (single.recorded, single.bytes)
+    # The journal goes on from the same id either way.
+    assert bulk.record("ws-close", connection=1).id == single.record("ws-close", connection=1).id
