@@ -39,6 +39,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trackmock")
 
+YOUNG_GENERATION_OBJECTS = 20_000
+"""Objects made between two young collections in a serving process (Python's default: 700).
+A full collection, which walks every live object, can follow every hundred young ones: with
+a thousand sockets (about a hundred objects each) and the journal of their frames one took
+20-180 ms and held the push it fell on. A young collection of this size takes about a
+millisecond (docs/architecture.md, "Sockets", the collector)."""
 _TLS_HANDSHAKE = 0x16
 SNIFF_TIMEOUT = 10.0
 """Seconds a TLS listener waits for a connection's first byte."""
@@ -325,7 +331,8 @@ class Runner:
             serves until it stops then never scans them again: no collection pauses of
             hundreds of milliseconds under load, and no second-long collection at exit.
             Off for a runner in a process that goes on making and dropping emulators
-            (tests), which would keep their garbage.
+            (tests), which would keep their garbage. With it, the young generation's
+            threshold is raised to ``YOUNG_GENERATION_OBJECTS`` as well.
     """
 
     def __init__(self, listeners: list[Listener], *, freeze_heap: bool = True) -> None:
@@ -343,6 +350,8 @@ class Runner:
         if self.freeze_heap:
             gc.collect()
             gc.freeze()
+            _, middle, oldest = gc.get_threshold()
+            gc.set_threshold(YOUNG_GENERATION_OBJECTS, middle, oldest)
 
     def _start_one(self, listener: Listener) -> None:
         loop = asyncio.get_running_loop()
