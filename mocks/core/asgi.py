@@ -260,18 +260,17 @@ class EmulatorAsgi:
         payload: bytes,
         notes: dict[str, Any],
     ) -> None:
-        self.emulator.journal.record(
-            "http",
-            method=method,
-            path=path,
-            query=query.decode("latin-1"),
-            status=status,
+        self.emulator.journal.record_http(
+            method,
+            path,
+            query.decode("latin-1"),
+            status,
             # Kept as the server gave them; decoded only when someone reads the journal.
-            request_headers=request_headers,
-            request_body=body,
-            response_headers=headers,
-            response_body=payload,
-            **notes,
+            request_headers,
+            body,
+            headers,
+            payload,
+            notes,
         )
 
     async def _websocket(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
