@@ -4,8 +4,12 @@ A request reaches the application one of two ways:
 
 - **the fast path**: a request without a body, when the application has a synchronous
   ``respond(request) -> Response | None``. The protocol calls it as soon as the request is
-  parsed and writes the answer in one ``write``: no task, no ASGI messages, no scope. ``None``
-  means "not on the fast path" and the same request goes the ASGI way.
+  parsed: no task, no ASGI messages, no scope. ``None`` means "not on the fast path" and the
+  same request goes the ASGI way. Its answer is queued and written once the event loop has
+  dispatched what its last poll read (``Site.queue``), with any other answer queued on the
+  connection in the same ``write``: the socket's send (on loopback, the whole TCP path to the
+  reader) runs after a run of requests instead of between each two, so their Python code runs
+  on warm CPU caches (measured in ``docs/architecture.md``).
 - **ASGI 3** (``app(scope, receive, send)``) for everything else: bodies are streamed to the
   application as they arrive, so it can refuse one (413) before it is read whole.
 
@@ -68,6 +72,8 @@ class HttpConnection(asyncio.Protocol):
         self._reading = True
         self._write_paused = False
         self._drained: asyncio.Future[None] | None = None
+        self._queued: list[bytes] = []
+        """Answers waiting for ``flush`` (the site writes them after the loop's dispatch)."""
         # The request being parsed.
         self._url = b""
         self._headers: Headers = []
@@ -93,6 +99,7 @@ class HttpConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.site.left(self)
+        self._queued.clear()
         self.closing = True
         if self.exchange is not None:
             self.exchange.disconnect()
@@ -155,7 +162,7 @@ class HttpConnection(asyncio.Protocol):
         self.closing = True
         self._linger = LINGER_BYTES
         self.resume_reading()
-        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+        self.loop.call_later(LINGER_SECONDS, self.close)
 
     # -- httptools callbacks -------------------------------------------------------------------
 
@@ -272,12 +279,34 @@ class HttpConnection(asyncio.Protocol):
 
     def send_response(self, request: Request, response: Response) -> None:
         close = self.closing or not request.keep_alive
-        self.transport.write(
-            encode_response(response, head_only=request.method == "HEAD", close=close)
-        )
+        data = encode_response(response, head_only=request.method == "HEAD", close=close)
         if close:
-            self.closing = True
-            self.transport.close()
+            self.write(data)
+            self.close()
+            return
+        if not self._queued:
+            self.site.queue(self)
+        self._queued.append(data)
+
+    def write(self, data: bytes) -> None:
+        """Write ``data`` now, after the answers queued before it."""
+        if self._queued:
+            self.flush()
+        self.transport.write(data)
+
+    def flush(self) -> None:
+        """Write the queued answers, in one ``write``."""
+        queued = self._queued
+        if queued:
+            self._queued = []
+            if not self.transport.is_closing():
+                self.transport.write(queued[0] if len(queued) == 1 else b"".join(queued))
+
+    def close(self) -> None:
+        """Close once what was answered is written."""
+        self.flush()
+        self.closing = True
+        self.transport.close()
 
     def finished(self) -> None:
         """The current request is answered: take the next pipelined one, or wait idle."""
@@ -296,15 +325,14 @@ class HttpConnection(asyncio.Protocol):
         if self.transport.is_closing():
             return
         response = self.site.error_response(status, message)
-        self.transport.write(encode_response(response, close=True))
-        self.closing = True
-        self.transport.close()
+        self.write(encode_response(response, close=True))
+        self.close()
 
     def shutdown(self) -> None:
         """The server stops: close now when idle, else after the answer in progress."""
         self.closing = True
         if self.exchange is None:
-            self.transport.close()
+            self.close()
 
     def pause_reading(self) -> None:
         if self._reading:
@@ -319,7 +347,7 @@ class HttpConnection(asyncio.Protocol):
     def write_continue(self) -> None:
         if self._continue and not self.transport.is_closing():
             self._continue = False
-            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def _head_message(self) -> str:
         return f"the request head is larger than {self.limits.max_head_bytes} bytes"
@@ -328,10 +356,11 @@ class HttpConnection(asyncio.Protocol):
         request = self._request
         if not self._upgrade or request is None:
             # Another protocol than WebSocket: answered as plain HTTP, then closed.
-            self.closing = True
             if self.exchange is None:
-                self.transport.close()
+                self.close()
+            self.closing = True
             return
+        self.flush()
         head = [request.method.encode("ascii"), b" ", request.raw_path, b" HTTP/1.1\r\n"]
         for name, value in request.headers:
             head += (name, b": ", value, b"\r\n")
