@@ -77,6 +77,7 @@ class HttpConnection(asyncio.Protocol):
         # The request being parsed.
         self._url = b""
         self._headers: Headers = []
+        """As the parser gave them until the head is complete, then as ``_read_head`` made them."""
         self._head_bytes = 0
         """Bytes received since the current head began (bounds what the parser buffers)."""
         self._head_size = 0
@@ -146,7 +147,15 @@ class HttpConnection(asyncio.Protocol):
         except httptools.HttpParserError:
             self.refuse(400, "Invalid HTTP request received.")
             return
-        if self._in_head and self._head_bytes > self.limits.max_head_bytes:
+        limits = self.limits
+        if self._in_head and (
+            self._head_bytes > limits.max_head_bytes or len(self._headers) > limits.max_headers
+        ):
+            try:
+                self._read_head()  # the first header past a limit, as it would have been
+            except _Refused as refused:
+                self.refuse(refused.status, refused.message)
+                return
             self.refuse(431, self._head_message())
 
     def eof_received(self) -> bool | None:
@@ -181,22 +190,38 @@ class HttpConnection(asyncio.Protocol):
             raise _Refused(431, self._head_message())
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        headers = self._headers
-        if len(headers) >= self.limits.max_headers:
-            raise _Refused(431, f"more than {self.limits.max_headers} request headers")
-        self._head_size += len(name) + len(value) + 4
-        if self._head_size > self.limits.max_head_bytes:
-            raise _Refused(431, self._head_message())
-        name = name.lower()
-        # llhttp keeps trailing whitespace, which RFC 9110 section 5.5 excludes from a value.
-        value = value.rstrip(b" \t")
-        if name == b"expect" and value.lower() == b"100-continue":
-            self._continue = True
-        headers.append((name, value))
+        # Read when the head is complete (``_read_head``): one loop there costs less than the
+        # work here, once per header, called from the parser. What the parser holds meanwhile
+        # is bounded by ``data_received``.
+        self._headers.append((name, value))
+
+    def _read_head(self) -> Headers:
+        """The head's headers, checked against the limits in the order they came (431 for the
+        first one past them), names lower-cased, values trimmed."""
+        limits = self.limits
+        most = limits.max_headers
+        largest = limits.max_head_bytes
+        size = self._head_size
+        headers: Headers = []
+        for name, value in self._headers:
+            if len(headers) >= most:
+                raise _Refused(431, f"more than {most} request headers")
+            size += len(name) + len(value) + 4
+            if size > largest:
+                raise _Refused(431, self._head_message())
+            name = name.lower()
+            # llhttp keeps trailing whitespace, which RFC 9110 section 5.5 excludes from a value.
+            value = value.rstrip(b" \t")
+            if name == b"expect" and value.lower() == b"100-continue":
+                self._continue = True
+            headers.append((name, value))
+        self._head_size = size
+        return headers
 
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
+        self._headers = self._read_head()
         parser = self.parser
         method = parser.get_method().decode("ascii")
         version = parser.get_http_version()
