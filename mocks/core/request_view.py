@@ -20,8 +20,8 @@ from .wire import Headers, Request
 
 
 class _Args(ImmutableMultiDict[str, str]):
-    """werkzeug's query parameters, with a ``get`` that raises nothing when a key is absent
-    (werkzeug's builds an HTTP exception per miss: several microseconds each)."""
+    """werkzeug's query parameters and cookies, with a ``get`` that raises nothing when a key
+    is absent (werkzeug's builds an HTTP exception per miss: several microseconds each)."""
 
     def get(self, key: Any, default: Any = None, type: Any = None) -> Any:
         if key not in self:
@@ -130,6 +130,7 @@ class RequestView(SansIORequest):
     (see the module docstring)."""
 
     parameter_storage_class = _Args
+    dict_storage_class = _Args
 
     def __init__(self, request: Request) -> None:
         server = request.server or ("127.0.0.1", 0)
