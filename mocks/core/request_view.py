@@ -56,7 +56,8 @@ class RawHeaders:
     @overload
     def get(self, name: str, default: str) -> str: ...
     def get(self, name: str, default: str | None = None) -> str | None:
-        value = self._values.get(_key(name))
+        key = _KEYS.get(name)  # ``_key`` inlined for the names asked before: hooks ask often
+        value = self._values.get(_key(name) if key is None else key)
         return default if value is None else value.decode("latin-1")
 
     def getlist(self, name: str) -> list[str]:
