@@ -29,7 +29,7 @@ import orjson
 from .faults import Fault, Firing, malformed
 from .journal import JOURNAL_NOTES
 from .websocket import Receive, Send, SocketConnection
-from .wire import TRANSPORT_KEY, Headers, Request, Response
+from .wire import LINE_BYTES_KEPT, LINES_KEPT, TRANSPORT_KEY, Headers, Request, Response
 
 if TYPE_CHECKING:
     from .contracts import Operation
@@ -260,18 +260,17 @@ class EmulatorAsgi:
         payload: bytes,
         notes: dict[str, Any],
     ) -> None:
-        self.emulator.journal.record(
-            "http",
-            method=method,
-            path=path,
-            query=query.decode("latin-1"),
-            status=status,
+        self.emulator.journal.record_http(
+            method,
+            path,
+            query.decode("latin-1"),
+            status,
             # Kept as the server gave them; decoded only when someone reads the journal.
-            request_headers=request_headers,
-            request_body=body,
-            response_headers=headers,
-            response_body=payload,
-            **notes,
+            request_headers,
+            body,
+            headers,
+            payload,
+            notes,
         )
 
     async def _websocket(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -296,8 +295,23 @@ def _joined(*parts: str) -> str:
     return ", ".join(part for part in parts if part)
 
 
+_RAW: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+"""Header pairs already encoded (answers repeat most of theirs); bounded as ``wire._LINES``."""
+
+
 def _raw_headers(headers: list[tuple[str, str]]) -> Headers:
-    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    raw = []
+    for pair in headers:
+        found = _RAW.get(pair)
+        if found is None:
+            name, value = pair
+            found = (name.lower().encode("latin-1"), value.encode("latin-1"))
+            if len(name) + len(value) <= LINE_BYTES_KEPT:
+                if len(_RAW) >= LINES_KEPT:
+                    _RAW.clear()
+                _RAW[pair] = found
+        raw.append(found)
+    return raw
 
 
 def _audited(send: Send, emulator: Emulator) -> Send:

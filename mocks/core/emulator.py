@@ -510,7 +510,8 @@ class Emulator:
             return None
         call.journal_notes = notes
         if notes is not None:
-            notes.update(operation=operation.id, rules=call.rules)
+            notes["operation"] = operation.id
+            notes["rules"] = call.rules
         try:
             if operation.secured:
                 call.principal = hooks.authenticate(call)
@@ -539,7 +540,8 @@ class Emulator:
                 headers=error.headers,
             )
         extra = call.response_headers
-        reply.headers.update({k: v for k, v in extra.items() if k not in reply.headers})
+        if extra:
+            reply.headers.update({k: v for k, v in extra.items() if k not in reply.headers})
         body = reply.raw or b""
         headers = answer_headers(reply.headers, reply.content_type, reply.status, body)
         answer = reply.status, headers, body

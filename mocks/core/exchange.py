@@ -81,12 +81,12 @@ class Exchange:
             if not self.started:
                 self._write_whole(plain_error(500, "Internal Server Error"))
             else:
-                connection.transport.close()
+                connection.close()
         else:
             if not self.started and not self.disconnected:
                 self._write_whole(plain_error(500, "Internal Server Error"))
             elif not self.complete and not self.disconnected:
-                connection.transport.close()
+                connection.close()
         finally:
             if connection.exchange is self:
                 if self.more_body and not connection.closing:
@@ -165,26 +165,25 @@ class Exchange:
             parts.append(b"transfer-encoding: chunked\r\n")
         self._remaining = length or 0
         parts.append(b"\r\n")
-        connection.transport.write(b"".join(parts))
+        connection.write(b"".join(parts))
 
     def _body(self, body: bytes, more: bool) -> None:
-        transport = self.connection.transport
+        connection = self.connection
         if self.request.method == "HEAD":
             pass
         elif self._chunked:
             chunk = [b"%x\r\n" % len(body), body, b"\r\n"] if body else []
             if not more:
                 chunk.append(b"0\r\n\r\n")
-            transport.write(b"".join(chunk))
+            connection.write(b"".join(chunk))
         else:
             if len(body) > self._remaining:
                 raise RuntimeError("response body longer than its content-length")
             self._remaining -= len(body)
-            transport.write(body)
+            connection.write(body)
         if not more:
             self.complete = True
             if not self.keep_alive and self.more_body:
-                self.connection.linger()
+                connection.linger()
             elif not self.keep_alive:
-                self.connection.closing = True
-                transport.close()
+                connection.close()

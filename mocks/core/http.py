@@ -4,8 +4,12 @@ A request reaches the application one of two ways:
 
 - **the fast path**: a request without a body, when the application has a synchronous
   ``respond(request) -> Response | None``. The protocol calls it as soon as the request is
-  parsed and writes the answer in one ``write``: no task, no ASGI messages, no scope. ``None``
-  means "not on the fast path" and the same request goes the ASGI way.
+  parsed: no task, no ASGI messages, no scope. ``None`` means "not on the fast path" and the
+  same request goes the ASGI way. Its answer is queued and written once the event loop has
+  dispatched what its last poll read (``Site.queue``), with any other answer queued on the
+  connection in the same ``write``: the socket's send (on loopback, the whole TCP path to the
+  reader) runs after a run of requests instead of between each two, so their Python code runs
+  on warm CPU caches (measured in ``docs/architecture.md``).
 - **ASGI 3** (``app(scope, receive, send)``) for everything else: bodies are streamed to the
   application as they arrive, so it can refuse one (413) before it is read whole.
 
@@ -68,9 +72,12 @@ class HttpConnection(asyncio.Protocol):
         self._reading = True
         self._write_paused = False
         self._drained: asyncio.Future[None] | None = None
+        self._queued: list[bytes] = []
+        """Answers waiting for ``flush`` (the site writes them after the loop's dispatch)."""
         # The request being parsed.
         self._url = b""
         self._headers: Headers = []
+        """As the parser gave them until the head is complete, then as ``_read_head`` made them."""
         self._head_bytes = 0
         """Bytes received since the current head began (bounds what the parser buffers)."""
         self._head_size = 0
@@ -93,6 +100,7 @@ class HttpConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.site.left(self)
+        self._queued.clear()
         self.closing = True
         if self.exchange is not None:
             self.exchange.disconnect()
@@ -139,7 +147,15 @@ class HttpConnection(asyncio.Protocol):
         except httptools.HttpParserError:
             self.refuse(400, "Invalid HTTP request received.")
             return
-        if self._in_head and self._head_bytes > self.limits.max_head_bytes:
+        limits = self.limits
+        if self._in_head and (
+            self._head_bytes > limits.max_head_bytes or len(self._headers) > limits.max_headers
+        ):
+            try:
+                self._read_head()  # the first header past a limit, as it would have been
+            except _Refused as refused:
+                self.refuse(refused.status, refused.message)
+                return
             self.refuse(431, self._head_message())
 
     def eof_received(self) -> bool | None:
@@ -155,7 +171,7 @@ class HttpConnection(asyncio.Protocol):
         self.closing = True
         self._linger = LINGER_BYTES
         self.resume_reading()
-        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+        self.loop.call_later(LINGER_SECONDS, self.close)
 
     # -- httptools callbacks -------------------------------------------------------------------
 
@@ -174,22 +190,38 @@ class HttpConnection(asyncio.Protocol):
             raise _Refused(431, self._head_message())
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        headers = self._headers
-        if len(headers) >= self.limits.max_headers:
-            raise _Refused(431, f"more than {self.limits.max_headers} request headers")
-        self._head_size += len(name) + len(value) + 4
-        if self._head_size > self.limits.max_head_bytes:
-            raise _Refused(431, self._head_message())
-        name = name.lower()
-        # llhttp keeps trailing whitespace, which RFC 9110 section 5.5 excludes from a value.
-        value = value.rstrip(b" \t")
-        if name == b"expect" and value.lower() == b"100-continue":
-            self._continue = True
-        headers.append((name, value))
+        # Read when the head is complete (``_read_head``): one loop there costs less than the
+        # work here, once per header, called from the parser. What the parser holds meanwhile
+        # is bounded by ``data_received``.
+        self._headers.append((name, value))
+
+    def _read_head(self) -> Headers:
+        """The head's headers, checked against the limits in the order they came (431 for the
+        first one past them), names lower-cased, values trimmed."""
+        limits = self.limits
+        most = limits.max_headers
+        largest = limits.max_head_bytes
+        size = self._head_size
+        headers: Headers = []
+        for name, value in self._headers:
+            if len(headers) >= most:
+                raise _Refused(431, f"more than {most} request headers")
+            size += len(name) + len(value) + 4
+            if size > largest:
+                raise _Refused(431, self._head_message())
+            name = name.lower()
+            # llhttp keeps trailing whitespace, which RFC 9110 section 5.5 excludes from a value.
+            value = value.rstrip(b" \t")
+            if name == b"expect" and value.lower() == b"100-continue":
+                self._continue = True
+            headers.append((name, value))
+        self._head_size = size
+        return headers
 
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
+        self._headers = self._read_head()
         parser = self.parser
         method = parser.get_method().decode("ascii")
         version = parser.get_http_version()
@@ -272,12 +304,34 @@ class HttpConnection(asyncio.Protocol):
 
     def send_response(self, request: Request, response: Response) -> None:
         close = self.closing or not request.keep_alive
-        self.transport.write(
-            encode_response(response, head_only=request.method == "HEAD", close=close)
-        )
+        data = encode_response(response, head_only=request.method == "HEAD", close=close)
         if close:
-            self.closing = True
-            self.transport.close()
+            self.write(data)
+            self.close()
+            return
+        if not self._queued:
+            self.site.queue(self)
+        self._queued.append(data)
+
+    def write(self, data: bytes) -> None:
+        """Write ``data`` now, after the answers queued before it."""
+        if self._queued:
+            self.flush()
+        self.transport.write(data)
+
+    def flush(self) -> None:
+        """Write the queued answers, in one ``write``."""
+        queued = self._queued
+        if queued:
+            self._queued = []
+            if not self.transport.is_closing():
+                self.transport.write(queued[0] if len(queued) == 1 else b"".join(queued))
+
+    def close(self) -> None:
+        """Close once what was answered is written."""
+        self.flush()
+        self.closing = True
+        self.transport.close()
 
     def finished(self) -> None:
         """The current request is answered: take the next pipelined one, or wait idle."""
@@ -296,15 +350,14 @@ class HttpConnection(asyncio.Protocol):
         if self.transport.is_closing():
             return
         response = self.site.error_response(status, message)
-        self.transport.write(encode_response(response, close=True))
-        self.closing = True
-        self.transport.close()
+        self.write(encode_response(response, close=True))
+        self.close()
 
     def shutdown(self) -> None:
         """The server stops: close now when idle, else after the answer in progress."""
         self.closing = True
         if self.exchange is None:
-            self.transport.close()
+            self.close()
 
     def pause_reading(self) -> None:
         if self._reading:
@@ -319,7 +372,7 @@ class HttpConnection(asyncio.Protocol):
     def write_continue(self) -> None:
         if self._continue and not self.transport.is_closing():
             self._continue = False
-            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def _head_message(self) -> str:
         return f"the request head is larger than {self.limits.max_head_bytes} bytes"
@@ -328,10 +381,11 @@ class HttpConnection(asyncio.Protocol):
         request = self._request
         if not self._upgrade or request is None:
             # Another protocol than WebSocket: answered as plain HTTP, then closed.
-            self.closing = True
             if self.exchange is None:
-                self.transport.close()
+                self.close()
+            self.closing = True
             return
+        self.flush()
         head = [request.method.encode("ascii"), b" ", request.raw_path, b" HTTP/1.1\r\n"]
         for name, value in request.headers:
             head += (name, b": ", value, b"\r\n")

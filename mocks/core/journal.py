@@ -316,12 +316,80 @@ class Journal:
                 # so a full journal costs each collection little.
                 fields[name] = tuple(kept)
                 size += used
+        return self._add(Entry(id=0, time=0.0, kind=kind, size=size, **fields))
+
+    def record_http(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        request_headers: Headers,
+        request_body: bytes,
+        response_headers: Headers,
+        response_body: bytes,
+        notes: dict[str, Any],
+    ) -> Entry:
+        """The entry ``record("http", ..., **notes)`` makes, built in fewer steps: the server
+        records one per request. ``notes`` are the pipeline's (``JOURNAL_NOTES``)."""
+        note = notes.get("note", "")
+        if notes.get("withhold_bodies"):
+            request_body = response_body = b""
+            note = note or WITHHELD
+        request_bytes = len(request_body)
+        response_bytes = len(response_body)
+        limit = self.body_limit
+        if request_bytes > limit:
+            request_body = request_body[:limit]
+        if response_bytes > limit:
+            response_body = response_body[:limit]
+        request_kept, request_cut, request_size = _cut_headers(request_headers, self.header_limit)
+        response_kept, response_cut, response_size = _cut_headers(
+            response_headers, self.header_limit
+        )
+        size = (
+            ENTRY_OVERHEAD
+            + len(path)
+            + len(query)
+            + len(request_body)
+            + len(response_body)
+            + request_size
+            + response_size
+        )
+        rules = notes.get("rules")
+        entry = Entry(  # in the order of Entry's fields (keywords cost more)
+            0,
+            0.0,
+            "http",
+            method,
+            path,
+            query,
+            status,
+            tuple(request_kept),
+            request_body,
+            tuple(response_kept),
+            response_body,
+            None,
+            note,
+            notes.get("operation", ""),
+            [] if rules is None else rules,
+            request_bytes,
+            response_bytes,
+            request_cut,
+            response_cut,
+            size,
+        )
+        return self._add(entry)
+
+    def _add(self, entry: Entry) -> Entry:
+        """Keep ``entry`` with the next id and the time now; the oldest leave past the bounds."""
         with self._lock:
-            entry = Entry(id=self._next_id, time=self.clock.now(), kind=kind, size=size, **fields)
+            entry.id = self._next_id
+            entry.time = self.clock.now()
             self._next_id += 1
-            self._entries.append(entry)
-            self._bytes += size
             entries = self._entries
+            entries.append(entry)
+            self._bytes += entry.size
             while len(entries) > 1 and (len(entries) > self.size or self._bytes > self.max_bytes):
                 self._bytes -= entries.popleft().size
         return entry

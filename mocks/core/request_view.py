@@ -35,8 +35,8 @@ _request_class: type[SansIORequest] | None = None
 
 
 def werkzeug_request_class() -> type[SansIORequest]:
-    """werkzeug's sans-IO ``Request`` with the query parameters of ``_Args`` (werkzeug is
-    imported, whole, on the first call)."""
+    """werkzeug's sans-IO ``Request`` with the query parameters and cookies of ``_Args``
+    (werkzeug is imported, whole, on the first call)."""
     global _request_class
     found = _request_class
     if found is None:
@@ -50,8 +50,9 @@ def _make_request_class() -> type[SansIORequest]:
     from werkzeug.sansio.request import Request as SansIORequest
 
     class _Args(ImmutableMultiDict[str, str]):
-        """werkzeug's query parameters, with a ``get`` that raises nothing when a key is
-        absent (werkzeug's builds an HTTP exception per miss: several microseconds each)."""
+        """werkzeug's query parameters and cookies, with a ``get`` that raises nothing when
+        a key is absent (werkzeug's builds an HTTP exception per miss: several microseconds
+        each)."""
 
         def get(self, key: Any, default: Any = None, type: Any = None) -> Any:
             if key not in self:
@@ -60,6 +61,7 @@ def _make_request_class() -> type[SansIORequest]:
 
     class _Request(SansIORequest):
         parameter_storage_class = _Args
+        dict_storage_class = _Args
         empty_form: ImmutableMultiDict[str, str] = ImmutableMultiDict()
 
     return _Request
@@ -89,7 +91,8 @@ class RawHeaders:
     @overload
     def get(self, name: str, default: str) -> str: ...
     def get(self, name: str, default: str | None = None) -> str | None:
-        value = self._values.get(_key(name))
+        key = _KEYS.get(name)  # ``_key`` inlined for the names asked before: hooks ask often
+        value = self._values.get(_key(name) if key is None else key)
         return default if value is None else value.decode("latin-1")
 
     def getlist(self, name: str) -> list[str]:

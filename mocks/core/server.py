@@ -77,6 +77,20 @@ class Site:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.empty = asyncio.Event()
         self.empty.set()
+        self._queued: list[HttpConnection] = []
+        """Connections with answers waiting for ``flush_all``."""
+
+    def queue(self, connection: HttpConnection) -> None:
+        """Have ``connection``'s answers written once the loop has dispatched what its last
+        poll read (a callback scheduled now runs after the I/O callbacks of this round)."""
+        if not self._queued:
+            self.loop.call_soon(self.flush_all)
+        self._queued.append(connection)
+
+    def flush_all(self) -> None:
+        queued, self._queued = self._queued, []
+        for connection in queued:
+            connection.flush()
 
     @property
     def open_count(self) -> int:

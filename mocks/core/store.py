@@ -166,7 +166,7 @@ class Table(Generic[K]):
 
     def encoded_list(self, records: list[Record], key_of: Callable[[Record], K]) -> bytes:
         """A JSON array of the given records' cached encodings."""
-        return b"[" + b",".join(self.encoded(key_of(record)) for record in records) + b"]"
+        return b"[" + b",".join([self.encoded(key_of(record)) for record in records]) + b"]"
 
 
 class Tenant:

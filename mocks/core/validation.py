@@ -318,15 +318,21 @@ def parse_request(
     (``PARSED_CACHE_SIZE`` at most), since a client polls the same URL again and again."""
     if operation.body:
         return _parse(operation, request, path_args, strict, reject_unknown_query, max_depth)
+    memo = operation.contract.memo
+    key = ("parsed", operation.method, operation.path)
+    outcomes: _Outcomes | None = memo.get(key)
+    if outcomes is None:
+        outcomes = memo[key] = _Outcomes(operation)
     inputs: list[Any] = [request.query_string, strict, reject_unknown_query]
     inputs += path_args.values()
-    for param in operation.parameters:
-        if param.location == "header":
-            inputs.append(request.headers.get(param.name))
-        elif param.location == "cookie":
-            inputs.append(request.cookies.get(param.name))
+    if outcomes.headers:
+        headers = request.headers
+        inputs += [headers.get(name) for name in outcomes.headers]
+    if outcomes.cookies:
+        cookies = request.cookies
+        inputs += [cookies.get(name) for name in outcomes.cookies]
     key = tuple(inputs)
-    cache = operation.contract.memo.setdefault(("parsed", operation.method, operation.path), {})
+    cache = outcomes.found
     found = cache.get(key)
     if found is None:
         found = _parse(operation, request, path_args, strict, reject_unknown_query, max_depth)
@@ -339,6 +345,19 @@ def parse_request(
     query = {k: v[:] if isinstance(v, list) else v for k, v in parsed.query.items()}
     fresh = Parsed(dict(parsed.path), query, dict(parsed.header), dict(parsed.cookie))
     return fresh, list(problems)
+
+
+class _Outcomes:
+    """What ``parse_request`` remembers of a bodiless operation: the header and cookie
+    parameters its outcome depends on, and the outcomes by their inputs."""
+
+    __slots__ = ("cookies", "found", "headers")
+
+    def __init__(self, operation: Operation) -> None:
+        params = operation.parameters
+        self.headers = tuple(p.name for p in params if p.location == "header")
+        self.cookies = tuple(p.name for p in params if p.location == "cookie")
+        self.found: dict[tuple[Any, ...], tuple[Parsed, list[Problem]]] = {}
 
 
 def _parse(

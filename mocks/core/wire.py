@@ -112,17 +112,36 @@ def plain_error(status: int, message: str) -> Response:
     return Response(status, [(b"content-type", b"text/plain; charset=utf-8")], message.encode())
 
 
+_LINES: dict[tuple[bytes, bytes], bytes] = {}
+"""Header lines already checked and written, by (name, value): answers repeat most of theirs."""
+LINES_KEPT = 1024
+LINE_BYTES_KEPT = 512
+"""A longer header line is checked each time, never remembered (bounds the memo's size)."""
+
+
+def _header_line(name: bytes, value: bytes) -> bytes:
+    """``name: value`` and its line end, once both are checked."""
+    line = _LINES.get((name, value))
+    if line is None:
+        if INVALID_NAME.search(name) or INVALID_VALUE.search(value):
+            raise ValueError(f"invalid response header {name!r}")
+        line = b"%s: %s\r\n" % (name, value)
+        if len(line) <= LINE_BYTES_KEPT:
+            if len(_LINES) >= LINES_KEPT:
+                _LINES.clear()
+            _LINES[name, value] = line
+    return line
+
+
 def encode_response(response: Response, *, head_only: bool = False, close: bool = False) -> bytes:
     """A whole HTTP/1.1 answer: status line, headers, ``content-length``, ``date``, body."""
     body = response.body
     parts = [STATUS_LINES[response.status]]
     sized = response.status in (204, 304) or response.status < 200
     for name, value in response.headers:
-        if INVALID_NAME.search(name) or INVALID_VALUE.search(value):
-            raise ValueError(f"invalid response header {name!r}")
         if name == b"content-length":
             sized = True
-        parts += (name, b": ", value, b"\r\n")
+        parts.append(_header_line(name, value))
     if not sized:
         parts.append(b"content-length: %d\r\n" % len(body))
     parts.append(date_header())

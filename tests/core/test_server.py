@@ -469,6 +469,22 @@ def test_pipelined_requests_are_answered_in_order(sample: Emulator) -> None:
     assert b"connection: close" in heads[2]
 
 
+def test_queued_answers_go_out_before_a_refusal_on_the_same_connection(sample: Emulator) -> None:
+    """Fast-path answers wait for the end of the loop's round (``Site.queue``); a refusal
+    written at once in the same round must not overtake them."""
+    host, port = sample.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(
+            b"GET /api/ping HTTP/1.1\r\nHost: x\r\n\r\n" * 2
+            + b"GET /api/ping HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"
+        )
+        answers = b""
+        while chunk := raw.recv(65536):
+            answers += chunk
+    heads = [part[:3] for part in answers.split(b"HTTP/1.1 ")[1:]]
+    assert heads == [b"200", b"200", b"400"]
+
+
 def test_a_malformed_request_gets_a_400_in_the_vendor_shape(sample: Emulator) -> None:
     host, port = sample.base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as raw:
