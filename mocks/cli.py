@@ -567,6 +567,14 @@ def _settings(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str, Any]]]
     return core, sections
 
 
+def _may_want_test_ca(args: argparse.Namespace) -> bool:
+    """Whether Trackops may want a fresh test CA, as far as the command line tells (the
+    settings, read later, may still give it a folder or a certificate)."""
+    return "trackops" in args.vendor and not (
+        args.trackops_plain_http or args.tls_cert or args.tls_key
+    )
+
+
 def _wants_test_ca(args: argparse.Namespace, core: Any, sections: dict[str, Any]) -> bool:
     """Whether Trackops will want a fresh test CA (no ``plain_http``, ``tls_dir`` or own
     certificate): a helper then makes it on another core while this process starts."""
@@ -581,9 +589,9 @@ def _wants_test_ca(args: argparse.Namespace, core: Any, sections: dict[str, Any]
 def _listeners(
     args: argparse.Namespace, settings: tuple[Any, dict[str, dict[str, Any]]] | None = None
 ) -> list[Listener]:
+    from .core.ca_launch import discard_prepared, prepare_test_ca, test_ca_pending
     from .core.emulator import link_siblings
     from .core.server import Listener
-    from .core.tls import discard_prepared, prepare_test_ca, test_ca_pending
     from .vendors import create_emulator
 
     core, sections = settings or _settings(args)
@@ -757,8 +765,13 @@ def _build_apps(listeners: list[Listener]) -> None:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    from .core.ca_launch import discard_prepared, prepare_test_ca
+
+    if _may_want_test_ca(args):
+        # First of all, so that the helper's work overlaps the whole start (the imports and
+        # the settings too); stopped at once if the settings say Trackops needs none.
+        prepare_test_ca()
     from .core.settings import SettingsError
-    from .core.tls import discard_prepared, prepare_test_ca
 
     # Start-up makes a few hundred thousand objects that live as long as the process; the
     # cyclic collector would walk them again and again meanwhile (a fifth of the start).
@@ -766,12 +779,12 @@ def _run_serve(args: argparse.Namespace) -> int:
     try:
         settings = _settings(args)
     except (SettingsError, OSError, ValueError) as exc:
+        discard_prepared()
         gc.enable()
         print(f"trackmock: {exc}", file=sys.stderr)
         return 1
-    if _wants_test_ca(args, *settings):
-        # First of all, so that the helper's work overlaps the whole start (the imports too).
-        prepare_test_ca()
+    if not _wants_test_ca(args, *settings):
+        discard_prepared()
     from .core.server import new_event_loop
 
     loop = new_event_loop()

@@ -1,5 +1,5 @@
 """The helper process that makes a throwaway test CA for ``trackmock serve`` (``PreparedCa``
-in ``core/tls.py`` starts it as ``python -m trackmock.core.ca_helper FOLDER``).
+in ``core/ca_launch.py`` starts it as ``python -m trackmock.core.ca_helper FOLDER``).
 
 Its own module, importing nothing but what it needs: the helper runs while the server starts,
 and whatever it imports beyond trustme delays the moment Trackops can take its certificate.

@@ -11,11 +11,13 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
@@ -109,6 +111,15 @@ _read_bundles: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
 """Cache file -> (its size and change time when read, the bundle)."""
 
 
+SETTLED_NS = 2_000_000_000
+"""A file changed less than this long ago is read and hashed on every load: a change within
+one tick of the file system's clock can leave a file's size and times as they were (git
+treats such "racily clean" files the same way)."""
+
+_folder_keys: dict[Path, tuple[list[Any], str]] = {}
+"""Document -> (its folder's files' names, sizes, times and inodes when hashed, the key)."""
+
+
 def _documents(path: Path) -> dict[str, Any]:
     """URI -> document: ``path``, every document in its folder, and every file outside the
     folder that they refer to.
@@ -119,24 +130,31 @@ def _documents(path: Path) -> dict[str, Any]:
     process reads it once. Files outside the folder are listed in the bundle with a hash of
     their content (or as missing) and checked on every use: a change anywhere loads afresh.
     The documents are shared by the contracts of a process, which only read them."""
-    files = sorted(
-        other
-        for other in path.parent.rglob("*")
-        if other.suffix in _DOC_SUFFIXES and other.is_file() and other != path
-    )
-    contents = {file: file.read_bytes() for file in [path, *files]}
+    listing = [(path, path.stat())]
+    for other in sorted(path.parent.rglob("*")):
+        if other.suffix in _DOC_SUFFIXES and other != path:
+            try:
+                found = other.stat()
+            except OSError:
+                continue
+            if S_ISREG(found.st_mode):
+                listing.append((other, found))
     folder = _cache_dir()
+    contents: dict[Path, bytes] | None = None
     cached = None
     if folder is not None:
-        key = hashlib.sha256(f"{BUNDLE_FORMAT}\0{path.parent}\0".encode())
-        for file in sorted(contents):
-            data = contents[file]
-            key.update(f"{file.relative_to(path.parent)}\0{len(data)}\0".encode())
-            key.update(data)
-        cached = folder / f"contract-{key.hexdigest()}.json"
+        signature = _folder_signature(path, listing)
+        key = _folder_key(folder, path, signature)
+        if key is None:
+            contents = {file: file.read_bytes() for file, _ in listing}
+            key = _content_key(path, contents)
+            _remember_folder_key(folder, path, signature, key)
+        cached = folder / f"contract-{key}.json"
         bundle = _cached_bundle(cached)
         if bundle is not None:
             return dict(bundle)
+    if contents is None:
+        contents = {file: file.read_bytes() for file, _ in listing}
     documents = {file.as_uri(): _parse(data, file) for file, data in contents.items()}
     outside: dict[str, Any] = {}
     missing: set[str] = set()
@@ -147,6 +165,61 @@ def _documents(path: Path) -> dict[str, Any]:
         _write_cache(cached, {"documents": {**documents, **outside}, "outside": hashes})
         _keep(cached, {"documents": {**documents, **outside}, "outside": hashes})
     return {**documents, **outside}
+
+
+def _content_key(path: Path, contents: dict[Path, bytes]) -> str:
+    """The bundle key of ``path``'s folder: its name and every file's name and content."""
+    key = hashlib.sha256(f"{BUNDLE_FORMAT}\0{path.parent}\0".encode())
+    for file in sorted(contents):
+        data = contents[file]
+        key.update(f"{file.relative_to(path.parent)}\0{len(data)}\0".encode())
+        key.update(data)
+    return key.hexdigest()
+
+
+def _folder_signature(path: Path, listing: list[tuple[Path, os.stat_result]]) -> list[Any] | None:
+    """Every file of ``path``'s folder by name, size, times and inode, which tell it unchanged
+    without reading it; None while any file changed too recently for that (below)."""
+    signature: list[Any] = []
+    settled = time.time_ns() - SETTLED_NS
+    for file, stat in listing:
+        if max(stat.st_mtime_ns, stat.st_ctime_ns) > settled:
+            return None
+        name = str(file.relative_to(path.parent))
+        signature.append([name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino])
+    return signature
+
+
+def _index_file(folder: Path, path: Path) -> Path:
+    name = hashlib.sha256(f"{BUNDLE_FORMAT}\0{path}\0".encode()).hexdigest()
+    return folder / f"folder-{name}.json"
+
+
+def _folder_key(folder: Path, path: Path, signature: list[Any] | None) -> str | None:
+    """The bundle key of ``path``'s folder as last hashed, if every file is as it was then
+    (remembered in the process, and in an index file beside the bundles for the next one)."""
+    if signature is None:
+        return None
+    known = _folder_keys.get(path)
+    if known is None:
+        try:
+            index = orjson.loads(_index_file(folder, path).read_bytes())
+            known = (index["files"], index["key"])
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError):
+            return None
+    if known[0] != signature or not isinstance(known[1], str):
+        return None
+    _folder_keys[path] = known
+    return known[1]
+
+
+def _remember_folder_key(folder: Path, path: Path, signature: list[Any] | None, key: str) -> None:
+    if signature is None:
+        return
+    if len(_folder_keys) >= BUNDLES_KEPT:
+        _folder_keys.clear()
+    _folder_keys[path] = (signature, key)
+    _write_cache(_index_file(folder, path), {"files": signature, "key": key})
 
 
 def _signature(cached: Path) -> tuple[int, int] | None:

@@ -16,7 +16,6 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from difflib import SequenceMatcher
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -248,6 +247,8 @@ class Query:
         wanted = self.path or self.path_pattern or self.path_prefix
         if wanted is None:
             return 0.0
+        from difflib import SequenceMatcher  # only near-miss listings need it, not a start
+
         return SequenceMatcher(None, wanted, entry.path, autojunk=False).ratio()
 
 

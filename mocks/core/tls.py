@@ -15,8 +15,6 @@ import ipaddress
 import logging
 import shutil
 import ssl
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import ca_helper
 from .ca_helper import CA_FILE, CERT_FILE
 from .ca_helper import write_whole as _write
+from .ca_launch import take_prepared
 
 if TYPE_CHECKING:
     import trustme
@@ -112,7 +110,7 @@ def _given(cert_file: Path | None, key_file: Path | None, ca_file: Path | None) 
 
 def _fresh(folder: Path, names: tuple[str, ...], *, temporary: Path | None = None) -> ServerTls:
     context = _context()
-    prepared = _take_prepared()
+    prepared = take_prepared()
     if prepared is not None:
         made = prepared.finish(names)
         if made is not None:
@@ -127,86 +125,6 @@ def _fresh(folder: Path, names: tuple[str, ...], *, temporary: Path | None = Non
     ca.cert_pem.write_to_path(str(ca_path))
     ca.issue_cert(*names).configure_cert(context)
     return ServerTls(context, ca_path, temporary)
-
-
-class PreparedCa:
-    """A throwaway test CA made by a helper process while this one builds the emulators.
-
-    Importing the X.509 library and making a CA cost a good part of a start, on one core;
-    the helper does it on another. It makes the CA at once, then waits for the names the
-    server certificate must hold (``finish``), writes the CA certificate and the server's
-    key and chain (owner-only) to a fresh private folder, and exits. Nothing is lost if it
-    fails: ``finish`` answers None and the caller makes the CA itself.
-    """
-
-    def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="trackmock-tls-"))
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", ca_helper.__name__, str(self.folder)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def finish(self, names: tuple[str, ...]) -> Path | None:
-        """The folder holding the CA and the server certificate for ``names``, or None."""
-        process = self._process
-        try:
-            answer, _ = process.communicate(("\n".join(names) + "\n").encode(), timeout=60)
-        except (OSError, ValueError, subprocess.TimeoutExpired):
-            process.kill()
-            process.wait()
-            answer = b""
-        if process.returncode == 0 and answer.strip() == b"ok":
-            return self.folder
-        log.debug("the TLS helper failed (exit %s); making the test CA here", process.returncode)
-        shutil.rmtree(self.folder, ignore_errors=True)
-        return None
-
-    def discard(self) -> None:
-        """Stop the helper unused and remove its folder."""
-        process = self._process
-        if process.returncode is None:
-            with contextlib.suppress(OSError, ValueError):
-                process.communicate(b"", timeout=60)
-            if process.returncode is None:
-                process.kill()
-                process.wait()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-_prepared: PreparedCa | None = None
-
-
-def prepare_test_ca() -> None:
-    """Start making a test CA in a helper process; the next ``make_server_tls`` that needs a
-    fresh CA in a temporary folder takes it. For ``trackmock serve``, which knows before it
-    builds the emulators that Trackops will need one."""
-    global _prepared
-    discard_prepared()
-    try:
-        _prepared = PreparedCa()
-    except OSError:
-        _prepared = None
-
-
-def test_ca_pending() -> bool:
-    """Whether a helper started by ``prepare_test_ca`` waits to be taken."""
-    return _prepared is not None
-
-
-def discard_prepared() -> None:
-    """Stop a helper nobody took (the emulators failed to build, or needed none)."""
-    global _prepared
-    prepared, _prepared = _prepared, None
-    if prepared is not None:
-        prepared.discard()
-
-
-def _take_prepared() -> PreparedCa | None:
-    global _prepared
-    prepared, _prepared = _prepared, None
-    return prepared
 
 
 def _kept(folder: Path, names: tuple[str, ...], label: str, now: datetime) -> ServerTls:

@@ -155,3 +155,65 @@ def test_the_documents_of_a_folder_are_read_once_per_process(cache: Path, tmp_pa
     fresh = Contract.from_path(document)
     assert fresh.resources[schema] == first.resources[schema]
     assert fresh.resources[schema] is not first.resources[schema]
+
+
+def test_a_folder_unchanged_since_it_was_hashed_is_not_read_again(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later process tells the folder unchanged by its files' sizes, times and inodes (kept
+    in an index file beside the bundles) and reads only the bundle."""
+    from trackmock.core import contracts
+
+    monkeypatch.setattr(contracts, "SETTLED_NS", 0)
+    document = _contract(tmp_path / "c")
+    first = Contract.from_path(document)
+    assert any(cache.glob("folder-*.json")), "no index written"
+    # As a new process: nothing remembered in memory.
+    monkeypatch.setattr(contracts, "_folder_keys", {})
+    monkeypatch.setattr(contracts, "_read_bundles", {})
+    read: list[Path] = []
+    read_bytes = Path.read_bytes
+
+    def recording(self: Path) -> bytes:
+        read.append(self)
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", recording)
+    again = Contract.from_path(document)
+    assert again.resources == first.resources
+    inside = [p for p in read if p.is_relative_to(document.parent)]
+    assert inside == [], inside
+    assert [p.name for p in read if p.name.startswith("contract-")], "the bundle was not read"
+
+
+def test_a_file_changed_keeping_its_size_and_modification_time_is_read_again(
+    cache: Path, tmp_path: Path
+) -> None:
+    """A file changed moments ago is hashed, whatever its size and times say (a change within
+    one tick of the file system's clock can leave them as they were)."""
+    document = _contract(tmp_path / "c")
+    schema = document.parent / "schemas" / "Error.json"
+    schema.write_text('{"type": "object", "properties": {"error": {"type": "string"}}}')
+    assert _error_is_valid(document, "text")
+    before = schema.stat()
+    schema.write_text('{"type": "object", "properties": {"error": {"type": "number"}}}')
+    os.utime(schema, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert schema.stat().st_size == before.st_size
+    assert _error_is_valid(document, 3)
+    assert not _error_is_valid(document, "text")
+
+
+def test_a_damaged_folder_index_is_ignored_and_replaced(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trackmock.core import contracts
+
+    monkeypatch.setattr(contracts, "SETTLED_NS", 0)
+    document = _contract(tmp_path / "c")
+    assert _error_is_valid(document, "text")
+    (index,) = cache.glob("folder-*.json")
+    for damage in (b"{", b"[]", b'{"files": [], "key": 3}'):
+        index.write_bytes(damage)
+        monkeypatch.setattr(contracts, "_folder_keys", {})
+        assert _error_is_valid(document, "text")
+        assert json.loads(index.read_text())["key"] != 3

@@ -1,5 +1,5 @@
 """The test CA made by a helper process while ``trackmock serve`` builds the emulators
-(``core/tls.py``, ``PreparedCa``): the same CA and certificate as one made in-process, no
+(``core/ca_launch.py``, ``PreparedCa``): the same CA and certificate as one made in-process, no
 private key left on disk, and the in-process way when the helper fails or is not taken."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from trackmock.core import tls
+from trackmock.core import ca_launch, tls
 
 NAMES = ("localhost", "127.0.0.1", "acme.localhost")
 
@@ -43,7 +43,7 @@ def _handshake(server: tls.ServerTls, host: str) -> str:
 
 
 def test_a_prepared_ca_serves_tls_for_every_name_and_leaves_no_key_on_disk() -> None:
-    tls.prepare_test_ca()
+    ca_launch.prepare_test_ca()
     made = tls.make_server_tls(None, NAMES)
     try:
         assert made.ca_cert is not None
@@ -61,8 +61,8 @@ def test_a_prepared_ca_serves_tls_for_every_name_and_leaves_no_key_on_disk() -> 
 def test_a_failing_helper_falls_back_to_making_the_ca_here(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(tls.sys, "executable", "/bin/false")
-    tls.prepare_test_ca()
+    monkeypatch.setattr(ca_launch.sys, "executable", "/bin/false")
+    ca_launch.prepare_test_ca()
     made = tls.make_server_tls(None, NAMES)
     try:
         assert made.ca_cert is not None
@@ -73,24 +73,24 @@ def test_a_failing_helper_falls_back_to_making_the_ca_here(
 
 
 def test_a_prepared_ca_nobody_takes_is_discarded() -> None:
-    tls.prepare_test_ca()
-    prepared = tls._prepared
+    ca_launch.prepare_test_ca()
+    prepared = ca_launch._prepared
     assert prepared is not None
-    tls.discard_prepared()
-    assert tls._prepared is None
+    ca_launch.discard_prepared()
+    assert ca_launch._prepared is None
     assert prepared._process.returncode is not None
     assert not prepared.folder.exists()
 
 
 def test_a_kept_folder_does_not_take_the_prepared_ca(tmp_path: Path) -> None:
     """``tls_dir`` keeps its own CA across restarts: a prepared one is not used for it."""
-    tls.prepare_test_ca()
+    ca_launch.prepare_test_ca()
     try:
         made = tls.make_server_tls(tmp_path / "tls", NAMES)
         assert made.ca_cert == tmp_path / "tls" / tls.CA_FILE
-        assert tls._prepared is not None
+        assert ca_launch._prepared is not None
     finally:
-        tls.discard_prepared()
+        ca_launch.discard_prepared()
 
 
 def test_serve_stops_the_helper_it_started_when_it_refuses_to_start(
@@ -100,19 +100,57 @@ def test_serve_stops_the_helper_it_started_when_it_refuses_to_start(
     # then refuses to start, and the helper must not outlive that (nor its folder).
     from trackmock import cli
 
-    started: list[tls.PreparedCa] = []
+    started: list[ca_launch.PreparedCa] = []
 
-    class Recording(tls.PreparedCa):
+    class Recording(ca_launch.PreparedCa):
         def __init__(self) -> None:
             super().__init__()
             started.append(self)
 
     monkeypatch.delenv("TRACKMOCK_ADMIN_TOKEN", raising=False)
-    monkeypatch.setattr(tls, "PreparedCa", Recording)
+    monkeypatch.setattr(ca_launch, "PreparedCa", Recording)
     ports = ["--tracker-port", "0", "--trackops-port", "0", "--track-port", "0"]
     assert cli.main(["serve", "--host", "0.0.0.0", *ports]) == 1
     assert "TRACKMOCK_ADMIN_TOKEN" in capsys.readouterr().err
     assert len(started) == 1
     assert started[0]._process.returncode is not None
     assert not started[0].folder.exists()
-    assert not tls.test_ca_pending()
+    assert not ca_launch.test_ca_pending()
+
+
+def test_serve_stops_its_early_helper_once_the_settings_give_trackops_a_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``serve`` starts the helper before it reads its settings (the command line asked for
+    # Trackops with a fresh CA); the settings then keep Trackops' CA in a folder, so the
+    # helper is stopped before anything is built.
+    from trackmock import cli
+    from trackmock.core import server
+
+    class Stop(Exception):
+        pass
+
+    started: list[ca_launch.PreparedCa] = []
+    pending: list[bool] = []
+
+    class Recording(ca_launch.PreparedCa):
+        def __init__(self) -> None:
+            super().__init__()
+            started.append(self)
+
+    def stop_before_building() -> None:
+        pending.append(ca_launch.test_ca_pending())
+        raise Stop
+
+    monkeypatch.setattr(ca_launch, "PreparedCa", Recording)
+    monkeypatch.setattr(server, "new_event_loop", stop_before_building)
+    settings = tmp_path / "settings.json"
+    settings.write_text(f'{{"trackops": {{"tls_dir": "{tmp_path / "tls"}"}}}}')
+    with pytest.raises(Stop):
+        cli.main(
+            ["serve", "--vendor", "trackops", "--trackops-port", "0", "--settings", str(settings)]
+        )
+    assert pending == [False]
+    assert len(started) == 1
+    assert started[0]._process.returncode is not None
+    assert not started[0].folder.exists()
