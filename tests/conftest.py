@@ -1,8 +1,8 @@
 """The project's own test configuration: behaviour coverage of the documented vendor behaviours
 (``tests/behaviour_coverage.py``), the ``--schemathesis-long`` switch of
 tests/contract/test_schemathesis.py, and the order that lets two pytest-xdist workers finish
-together (tests marked ``runs_long`` start first), and the garbage collector kept off what
-collection built.
+together (tests marked ``runs_long`` start first), the garbage collector kept off what
+collection built, and no Hypothesis deadline.
 """
 
 from __future__ import annotations
@@ -10,8 +10,15 @@ from __future__ import annotations
 import gc
 
 import pytest
+from hypothesis import settings
 
 pytest_plugins = ["tests.behaviour_coverage"]
+
+# No Hypothesis deadline anywhere: a test's speed is not what it asserts, and on a shared
+# machine a pure-CPU example can stall past 200 ms (tests/core/test_ratelimit.py did, under
+# load 8) and fail as "unreliable timings".
+settings.register_profile("trackmock", deadline=None)
+settings.load_profile("trackmock")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
