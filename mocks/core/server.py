@@ -404,6 +404,10 @@ class Runner:
             for connection in list(site.connections):
                 if isinstance(connection, HttpConnection):
                     connection.shutdown()
+                    if site.scheme == "https" and _idle(connection):
+                        # Its close_notify is sent; a client's pooled keep-alive connection
+                        # never answers with its own, so waiting for that would hold the stop.
+                        connection.transport.abort()
         waits = [asyncio.ensure_future(site.empty.wait()) for site in sites]
         if waits:
             _, late = await asyncio.wait(waits, timeout=STOP_GRACE)
@@ -419,6 +423,11 @@ class Runner:
                 listener.emulator.shutdown()
         # Let cancelled tasks and aborted transports finish their callbacks.
         await asyncio.sleep(0)
+
+
+def _idle(connection: HttpConnection) -> bool:
+    """No answer in progress and nothing of one left to write."""
+    return connection.exchange is None and not connection.transport.get_write_buffer_size()
 
 
 def http_answer(error: HttpError) -> bytes:

@@ -19,6 +19,8 @@ from .schemathesis_targets import TARGETS, Profile, Target
 
 GENERATING = ("examples", "coverage", "fuzzing")
 
+pytestmark = pytest.mark.runs_long
+
 
 def _check(
     target: Target,

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
 import socket
+import ssl
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 from trackmock.control import ControlClient
+from trackmock.core import server
 from trackmock.core.emulator import Emulator
 from trackmock.core.server import BackgroundRunner, Listener
 from trackmock.core.tls import make_server_tls
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from ..polling import HANG_GUARD
 from .helpers import make_sample
 
 AUTH = {"Authorization": "Bearer good", "X-Tenant": "1"}
@@ -407,6 +412,34 @@ def test_tls_listener_serves_https_and_refuses_plain_http(tmp_path: Path) -> Non
             requests.get(f"{emulator.base_url}/api/ping")
     finally:
         runner.stop()
+
+
+def test_a_stop_closes_an_idle_tls_connection_at_once_with_its_close_notify(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client's pooled keep-alive TLS connection never answers the server's close_notify:
+    the stop sends it and closes, without waiting for the grace given to answers in progress
+    (made endless here, so that waiting would hang the test)."""
+    monkeypatch.setattr(server, "STOP_GRACE", 3600.0)
+    emulator = make_sample()
+    tls = make_server_tls(tmp_path)
+    runner = BackgroundRunner([Listener(emulator, tls=tls.context)])
+    runner.start()
+    url = urlsplit(emulator.base_url)
+    context = ssl.create_default_context(cafile=str(tls.ca_cert))
+    raw = socket.create_connection((url.hostname, url.port))
+    with context.wrap_socket(
+        raw, server_hostname=url.hostname, suppress_ragged_eofs=False
+    ) as client:
+        try:
+            client.sendall(b"GET /api/ping HTTP/1.1\r\nHost: emulator\r\n\r\n")
+            assert client.recv(65536).startswith(b"HTTP/1.1 200")
+            stopping = asyncio.run_coroutine_threadsafe(runner.runner.stop(), runner.loop)
+            stopping.result(HANG_GUARD)
+            # A clean TLS close (close_notify), not a cut: a cut raises SSLEOFError here.
+            assert client.recv(100) == b""
+        finally:
+            runner.stop()
 
 
 def test_control_client_trusts_the_given_ca_despite_requests_ca_bundle(
