@@ -449,7 +449,8 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 class BackgroundRunner:
-    """Runs listeners on an event loop in a daemon thread (for tests and embedding)."""
+    """Runs listeners on an event loop in a daemon thread (for tests and embedding); as a
+    context manager, serves for the ``with`` block."""
 
     def __init__(self, listeners: list[Listener]) -> None:
         self.runner = Runner(listeners, freeze_heap=False)
@@ -460,6 +461,13 @@ class BackgroundRunner:
         self._thread.start()
         future = asyncio.run_coroutine_threadsafe(self.runner.start(), self.loop)
         future.result(timeout)
+
+    def __enter__(self) -> BackgroundRunner:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def stop(self, timeout: float = 5.0) -> None:
         if not self._thread.is_alive():

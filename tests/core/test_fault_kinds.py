@@ -25,12 +25,8 @@ WAITED = re.compile(r"waited ([0-9.]+) ms")
 @contextmanager
 def served(**settings: Any) -> Iterator[Emulator]:
     emulator = make_sample(**settings)
-    runner = BackgroundRunner([Listener(emulator)])
-    runner.start()
-    try:
+    with BackgroundRunner([Listener(emulator)]):
         yield emulator
-    finally:
-        runner.stop()
 
 
 def add_fault(emulator: Emulator, **fault: Any) -> requests.Response:

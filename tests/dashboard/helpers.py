@@ -95,14 +95,9 @@ def serve(vendors: tuple[str, ...] = tuple(VENDORS), **extra: Any) -> Iterator[S
     core, sections = split_settings(settings, VENDORS)
     emulators = {name: create_emulator(name, core, sections[name]) for name in vendors}
     link_siblings(list(emulators.values()))
-    runner = BackgroundRunner(
-        [Listener(e, tls=e.tls.context if e.tls else None) for e in emulators.values()]
-    )
-    runner.start()
-    try:
+    listeners = [Listener(e, tls=e.tls.context if e.tls else None) for e in emulators.values()]
+    with BackgroundRunner(listeners) as runner:
         yield Served(emulators, runner)
-    finally:
-        runner.stop()
 
 
 def outside(url: str) -> bool:

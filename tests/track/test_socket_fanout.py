@@ -40,12 +40,8 @@ GUARD = 20.0
 def track() -> Iterator[Emulator]:
     core = CoreSettings(clock_frozen=True, clock_start="2026-01-05T09:00:00Z", check_responses=True)
     emulator = create_emulator("track", core, {})
-    runner = BackgroundRunner([Listener(emulator)])
-    runner.start()
-    try:
+    with BackgroundRunner([Listener(emulator)]):
         yield emulator
-    finally:
-        runner.stop()
 
 
 class RawSocket:
