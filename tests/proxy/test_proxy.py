@@ -21,6 +21,7 @@ from websockets.sync.client import connect
 
 from ..drift.support import run_cli
 from ..polling import until
+from ..tracker.helpers import tracker_headers
 from .support import Proxy, findings
 
 WAIT = 10.0
@@ -41,17 +42,6 @@ def _start(proxies: list[Proxy], folder: Path, *args: Any, **kwargs: Any) -> Pro
     proxy = Proxy(folder, *args, **kwargs)
     proxies.append(proxy)
     return proxy
-
-
-def _tracker_headers(tracker: EmulatorHandle) -> dict[str, str]:
-    credentials = tracker.credentials
-    return {
-        "Accept": "application/json",
-        "Authorization": f"Bearer {credentials['token']}",
-        "OrganizationId": str(credentials["organizationId"]),
-        "OfficeId": str(credentials["officeId"]),
-        "StaticToken": "true",
-    }
 
 
 def _journaled(track: EmulatorHandle, text: str) -> bool:
@@ -81,7 +71,7 @@ def test_tracker_answers_pass_unchanged_and_a_bad_request_is_the_clients(
     tracker: EmulatorHandle, tmp_path: Path, proxies: list[Proxy]
 ) -> None:
     proxy = _start(proxies, tmp_path, "tracker", tracker.url)
-    headers = _tracker_headers(tracker)
+    headers = tracker_headers(tracker.credentials)
     through = requests.get(f"{proxy.url}/api/groups", headers=headers, timeout=WAIT)
     tracker.clock.advance(120)  # the polling rule: the same GET again after a minute
     direct = requests.get(tracker.url_for("/api/groups"), headers=headers, timeout=WAIT)
@@ -135,7 +125,9 @@ def test_a_fault_answering_without_required_fields_is_breaking_and_exit_1(
     tracker.control.add_fault(
         action="status", status=200, path="/api/groups", body=[{"unexpected": True}], times=1
     )
-    answer = requests.get(f"{proxy.url}/api/groups", headers=_tracker_headers(tracker), timeout=10)
+    answer = requests.get(
+        f"{proxy.url}/api/groups", headers=tracker_headers(tracker.credentials), timeout=10
+    )
     assert answer.json() == [{"unexpected": True}]
     code, text, err = proxy.stop()
     found = findings(json.loads(text))
@@ -274,7 +266,7 @@ def test_no_secret_reaches_any_report_or_the_har(
     tracker: EmulatorHandle, tmp_path: Path, proxies: list[Proxy], report_format: str
 ) -> None:
     proxy = _start(proxies, tmp_path, "tracker", tracker.url, report_format=report_format)
-    headers = _tracker_headers(tracker)
+    headers = tracker_headers(tracker.credentials)
     token = tracker.credentials["token"]
     # A secret in a query string and in a body too, and a refused call that echoes its input.
     requests.get(
@@ -286,7 +278,7 @@ def test_no_secret_reaches_any_report_or_the_har(
     requests.post(
         f"{proxy.url}/api/users",
         json={"password": "b0dy-s3cr3t-value"},
-        headers=headers,
+        headers=tracker_headers(tracker.credentials, "POST"),
         timeout=WAIT,
     )
     code, text, err = proxy.stop()
