@@ -207,30 +207,25 @@ class RequestView:
     def args(self) -> ImmutableMultiDict[str, str]:
         """werkzeug's parse of the query string, remembered per query string (immutable, so
         shared safely: a client asks for the same few URLs again and again)."""
-        found = _ARGS.get(self.query_string)
-        if found is None:
-            found = self.werkzeug.args  # type: ignore[assignment]
-            _remember(_ARGS, self.query_string, found)
-        return found
+        return self._parsed(_ARGS, self.query_string, "args")
 
     @property
     def cookies(self) -> ImmutableMultiDict[str, str]:
         """werkzeug's parse of the ``Cookie`` header, remembered per header value."""
-        header = self.headers.get("Cookie")
-        found = _COOKIES.get(header)
-        if found is None:
-            found = self.werkzeug.cookies
-            _remember(_COOKIES, header, found)
-        return found
+        return self._parsed(_COOKIES, self.headers.get("Cookie"), "cookies")
 
     @property
     def mimetype(self) -> str:
         """werkzeug's media type of the ``Content-Type`` header, remembered per value."""
-        header = self.headers.get("Content-Type", "")
-        found = _MIMETYPES.get(header)
+        return self._parsed(_MIMETYPES, self.headers.get("Content-Type", ""), "mimetype")
+
+    def _parsed(self, memo: dict[Any, Any], key: Any, attribute: str) -> Any:
+        """werkzeug's ``attribute`` of this request, from ``memo`` by ``key`` when it was
+        parsed before."""
+        found = memo.get(key)
         if found is None:
-            found = self.werkzeug.mimetype
-            _remember(_MIMETYPES, header, found)
+            found = getattr(self.werkzeug, attribute)
+            _remember(memo, key, found)
         return found
 
     @property
