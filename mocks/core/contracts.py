@@ -162,8 +162,9 @@ def _documents(path: Path) -> dict[str, Any]:
     if cached is not None:
         # A file referred to but missing is listed too (no hash): once it is made, it counts.
         hashes = {uri: _file_hash(uri) for uri in sorted({*outside, *missing})}
-        _write_cache(cached, {"documents": {**documents, **outside}, "outside": hashes})
-        _keep(cached, {"documents": {**documents, **outside}, "outside": hashes})
+        made = {"documents": {**documents, **outside}, "outside": hashes}
+        _write_cache(cached, made)
+        _keep(cached, made)
     return {**documents, **outside}
 
 

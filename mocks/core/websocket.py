@@ -474,14 +474,14 @@ class SocketConnection:
         if frames is None:
             return False
         channel = self._channel
+        passed_on = _passed_on(frames, change)
         if (
-            not _passed_on(frames, change)
+            not passed_on
             or self._held is not None
             or self.emulator.faults.on_frames
             or channel.buffered() > self._send_limit
         ):
-            shared = change if _passed_on(frames, change) else None
-            self._write(frames, shared, later)
+            self._write(frames, change if passed_on else None, later)
             later.append((self, (), None))
             return False
         if change:
