@@ -145,7 +145,7 @@ def counted_writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[A
     yield seen
 
 
-@pytest.mark.behaviour("SF-02")
+@pytest.mark.behaviour("SF-02", "SF-04")
 def test_a_push_is_encoded_once_and_written_once_per_socket_byte_identical(
     track: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -213,6 +213,7 @@ def test_frame_faults_act_on_each_socket_alone_in_a_fan_out(
         assert len(seen["writes"]) == 3
 
 
+@pytest.mark.behaviour("SF-04")
 def test_a_socket_too_far_behind_is_closed_with_1008_and_the_others_get_the_push(
     track: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
